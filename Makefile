@@ -1,0 +1,62 @@
+# Two commands do all the set-up: `make book` and `make test`. Both create .venv from requirements.txt
+# when it is missing or when requirements.txt changed (a stamp keyed on the file's hash).
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+REQ_HASH := $(shell sha256sum requirements.txt pyproject.toml | sha256sum | cut -c1-16)
+STAMP := $(VENV)/.installed-$(REQ_HASH)
+PROFILE ?=
+PROFILE_ARG := $(if $(PROFILE),--profile $(PROFILE),)
+
+.PHONY: help venv book test lint pytest smoke-book browser-check notebook bench clean
+
+help: ## list the targets and every notebook's parameters
+	@echo "Targets (PROFILE=smoke|cpu|paper; default: paper with CUDA, else cpu):"
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 16 | sed 's/^/  make /'
+	@echo
+	@echo "Notebooks and their parameters (make notebook NB=<name> P=\"key=value ...\"):"
+	@if [ -x $(BIN)/papermill ]; then \
+		for nb in notebooks/*.ipynb; do echo; echo "== $$(basename $$nb .ipynb)"; \
+			$(BIN)/papermill --help-notebook $$nb 2>/dev/null | sed -n '/^Parameters inferred/,$$p' | tail -n +2; done; \
+	else echo "  (run 'make venv' first to list them)"; fi
+
+$(STAMP): requirements.txt pyproject.toml
+	@if [ -d $(VENV) ] && [ ! -f $(STAMP) ]; then echo "requirements changed: recreating $(VENV)"; rm -rf $(VENV); fi
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.txt
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+venv: $(STAMP) ## create or update .venv from requirements.txt
+
+book: venv ## execute every notebook (papermill) and build the HTML book
+	$(BIN)/python -m tsinsight.book build $(PROFILE_ARG)
+
+notebook: venv ## re-execute one notebook: make notebook NB=train P="dataset=ford_a beta=0.001"
+	@test -n "$(NB)" || { echo "usage: make notebook NB=<name> P=\"key=value ...\" (see make help)"; exit 2; }
+	$(BIN)/python -m tsinsight.book run $(NB) $(P) $(PROFILE_ARG)
+
+lint: venv ## ruff on the package, tests, benchmarks and notebooks
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check tsinsight tests benchmarks
+
+pytest: venv ## the unit tests
+	$(BIN)/python -m pytest -q
+
+smoke-book: venv ## the whole book on the smoke profile
+	$(BIN)/python -m tsinsight.book build --profile smoke
+
+browser-check: ## load every page of the built book in headless Chromium
+	$(BIN)/python -m tsinsight.browser_check book/_build/html
+
+test: lint pytest smoke-book browser-check ## what CI runs: lint, unit tests, a smoke build of the book, the browser check
+
+bench: venv ## benchmarks: data loading and batched suppression
+	$(BIN)/python benchmarks/bench_data.py
+	$(BIN)/python benchmarks/bench_suppression.py
+
+clean: ## remove the built book and generated pages (keeps .venv, data caches and artifacts)
+	rm -rf book/_build book/generated

@@ -1,0 +1,12 @@
+"""The evaluations of the book, one module per property, each a function that returns a pandas table.
+
+- ``suppression``: keep the top-ranked points, zero the rest, classify (Fig. 4).
+- ``ground_truth``: how well attributions find the injected anomalies of ``synthetic_anomaly``.
+- ``sanity``: cascading model randomisation (Adebayo et al. 2018).
+- ``jacobian``: the auto-encoder's average Jacobian and its spectrum (Fig. 5).
+- ``fgsm``: accuracy under the fast gradient sign attack (Fig. 6).
+- ``landscape``: filter-normalised loss surfaces (Fig. 8).
+- ``saliency_profile``: attribution mass over time and attribution agreement (Fig. 9, Section 6.2).
+
+Import the submodule you need, e.g. ``from tsinsight.evaluation.suppression import suppression``.
+"""

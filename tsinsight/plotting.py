@@ -1,0 +1,65 @@
+"""Plotting helpers shared by every page, so that a method has one colour across the whole book."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import seaborn as sns
+
+# One colour per attribution method and model variant. tab20 keeps 20 distinct, print-friendly hues.
+_NAMES = [
+    "none", "random", "input_magnitude", "occlusion", "tsinsight", "palacio", "gradient", "gradient_x_input",
+    "integrated_gradients", "smoothgrad", "guided_backprop", "gradcam", "guided_gradcam",
+    "classifier", "autoencoder", "sparsity_only", "saliency", "input",
+]  # fmt: skip
+_PALETTE = sns.color_palette("tab20", 20).as_hex()
+METHOD_COLORS: dict[str, str] = dict(zip(_NAMES, _PALETTE, strict=False))
+# The headline variants get the strongest hues.
+METHOD_COLORS.update(tsinsight="#d62728", palacio="#1f77b4", classifier="#2ca02c", input="#444444", none="#7f7f7f")
+
+# Readable names for legends and tables.
+METHOD_LABELS: dict[str, str] = {
+    "none": "None", "random": "Random", "input_magnitude": "Input magnitude", "occlusion": "Occlusion",
+    "tsinsight": "TSInsight", "palacio": "Palacio et al.", "gradient": "Gradient",
+    "gradient_x_input": "Gradient ⊙ Input", "integrated_gradients": "Integrated Gradients",
+    "smoothgrad": "SmoothGrad", "guided_backprop": "Guided Backprop", "gradcam": "GradCAM",
+    "guided_gradcam": "Guided GradCAM", "classifier": "Classifier", "autoencoder": "Auto-encoder",
+    "sparsity_only": "Sparsity only", "saliency": "Saliency-driven γ*/β*", "input": "Input",
+}  # fmt: skip
+
+
+def method_color(name: str) -> str:
+    """The book-wide colour of a method or model variant (grey for names the book does not know)."""
+    return METHOD_COLORS.get(name, "#999999")
+
+
+def method_label(name: str) -> str:
+    """The readable name of a method or model variant."""
+    return METHOD_LABELS.get(name, name)
+
+
+def plot_series(ax, x, *, channel_names=None, title=None, color=None, alpha=1.0, label_channels=True):
+    """Draw a ``(channels, length)`` series on ``ax``, one line per channel."""
+    x = np.asarray(x)
+    if x.ndim == 1:
+        x = x[None]
+    if x.ndim != 2:
+        raise ValueError(f"plot_series expects a (channels, length) array, got shape {x.shape}")
+    names = list(channel_names) if channel_names is not None else [f"channel {c}" for c in range(len(x))]
+    if len(names) != len(x):
+        raise ValueError(f"{len(names)} channel names for {len(x)} channels")
+    steps = np.arange(x.shape[1])
+    for channel, name in zip(x, names, strict=True):
+        ax.plot(steps, channel, lw=1.0, alpha=alpha, color=color if len(x) == 1 else None, label=name)
+    ax.set_xlabel("time step")
+    if title:
+        ax.set_title(title)
+    if label_channels and len(x) > 1:
+        ax.legend(loc="upper right", fontsize="small", ncol=min(len(x), 4))
+    return ax
+
+
+def use_book_style() -> None:
+    """The figure style of every page."""
+    sns.set_theme(context="notebook", style="whitegrid")
+    plt.rcParams.update({"figure.dpi": 100, "savefig.dpi": 100, "figure.figsize": (9, 4)})

@@ -1,0 +1,88 @@
+"""Compute budgets of the book, in one place: ``smoke`` (CI), ``cpu`` (a laptop) and ``paper`` (Table 2).
+
+Every notebook receives a profile name as a papermill parameter and reads its budgets from here, so a
+budget is never repeated in a notebook.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import torch
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    description: str
+    max_epochs: int  # cap on epochs for every fit (classifier, auto-encoder, explainer)
+    runs: int  # independent seeds per experiment
+    max_train: int | None  # cap on the training split (None: all of it)
+    max_val: int | None
+    max_test: int | None
+    n_eval: int  # test samples used by attribution, suppression, FGSM, Jacobian and sanity checks
+    landscape_grid: int  # points per axis of the loss landscape (the paper: 41, i.e. step 0.05)
+    landscape_samples: int  # test samples the loss landscape is evaluated on
+    instance_epochs: int  # epochs of an instance-level fine-tuning (Section 6.2)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+PROFILES: dict[str, Profile] = {
+    "smoke": Profile(
+        name="smoke",
+        description="tiny subsets and one epoch: checks that every notebook runs (CI)",
+        max_epochs=1,
+        runs=1,
+        max_train=256,
+        max_val=128,
+        max_test=256,
+        n_eval=24,
+        landscape_grid=5,
+        landscape_samples=64,
+        instance_epochs=3,
+    ),
+    "cpu": Profile(
+        name="cpu",
+        description="all data sets on capped subsets and a short epoch budget: the whole book on 2 CPU cores",
+        max_epochs=10,
+        runs=2,
+        max_train=3000,
+        max_val=1000,
+        max_test=2000,
+        n_eval=150,
+        landscape_grid=21,
+        landscape_samples=256,
+        instance_epochs=30,
+    ),
+    "paper": Profile(
+        name="paper",
+        description="the paper's Table 2 budget (50 epochs, early stopping) on the full splits, 5 runs",
+        max_epochs=50,
+        runs=5,
+        max_train=None,
+        max_val=None,
+        max_test=None,
+        n_eval=1000,
+        landscape_grid=41,
+        landscape_samples=2000,
+        instance_epochs=100,
+    ),
+}
+
+
+def default_profile_name() -> str:
+    """``paper`` where CUDA is available, ``cpu`` otherwise."""
+    return "paper" if torch.cuda.is_available() else "cpu"
+
+
+def get_profile(name: str | Profile | None = None) -> Profile:
+    """The profile called ``name`` (``None``: :func:`default_profile_name`)."""
+    if isinstance(name, Profile):
+        return name
+    name = name or default_profile_name()
+    try:
+        return PROFILES[name]
+    except KeyError:
+        raise ValueError(f"unknown profile {name!r}: choose one of {sorted(PROFILES)}") from None
