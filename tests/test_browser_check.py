@@ -1,0 +1,206 @@
+"""Tests of the real-browser check: page discovery, the figure rule, and (where Chromium exists) a real run."""
+
+from pathlib import Path
+
+import matplotlib.image
+import nbformat
+import numpy as np
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+from tsinsight import browser_check
+from tsinsight.browser_check import (
+    ChromiumUnavailable,
+    check_book,
+    ensure_chromium,
+    expected_figures,
+    figure_requirements,
+    html_pages,
+    main,
+    source_notebook,
+)
+
+PAGE = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>t</title></head>
+<body><nav>{nav}</nav><article>{body}</article></body></html>"""
+
+
+def write(path: Path, text: str = "") -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def page(body: str = "<p>text</p>", nav: str = "") -> str:
+    return PAGE.format(body=body, nav=nav)
+
+
+def image_output(*mimes: str, kind: str = "display_data"):
+    data = {mime: "<svg/>" if mime == "image/svg+xml" else "iVBORw0KGgo=" for mime in mimes}
+    data["text/plain"] = "<Figure>"
+    if kind == "execute_result":
+        return new_output(kind, data=data, execution_count=1)
+    return new_output(kind, data=data)
+
+
+def write_notebook(path: Path, outputs_per_cell: list[tuple[list, dict]]) -> Path:
+    cells = [new_markdown_cell("# Title")]
+    for outputs, metadata in outputs_per_cell:
+        cells.append(new_code_cell("plot()", outputs=outputs, metadata=metadata))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(new_notebook(cells=cells), path)
+    return path
+
+
+def test_html_pages_keeps_pages_and_skips_asset_folders(tmp_path):
+    for name in ["index.html", "intro.html", "genindex.html", "search.html", "generated/train/ford_a.html",
+                 "_modules/tsinsight/data.html", "_static/theme.html", "_sources/intro.html",
+                 "_images/x.html", "_downloads/abc/y.html", ".doctrees/z.html", "generated/notes.txt"]:  # fmt: skip
+        write(tmp_path / name, page())
+    assert html_pages(tmp_path) == [
+        Path(p)
+        for p in [
+            "_modules/tsinsight/data.html",
+            "generated/train/ford_a.html",
+            "genindex.html",
+            "index.html",
+            "intro.html",
+            "search.html",
+        ]
+    ]
+
+
+def test_html_pages_refuses_a_folder_without_a_built_book(tmp_path):
+    write(tmp_path / "_static" / "a.html", page())
+    with pytest.raises(FileNotFoundError, match="make book"):
+        html_pages(tmp_path)
+
+
+def test_expected_figures_counts_what_myst_nb_renders_as_images(tmp_path):
+    notebook = write_notebook(
+        tmp_path / "nb.ipynb",
+        [
+            ([image_output("image/png")], {}),  # counted
+            ([image_output("image/svg+xml", "image/png")], {}),  # one output, one <img>: counted once
+            ([image_output("image/jpeg", kind="execute_result"), image_output("image/gif")], {}),  # two counted
+            ([image_output("image/png", "text/html")], {}),  # rendered as HTML, not an image
+            ([image_output("image/png")], {"tags": ["remove-output"]}),
+            ([image_output("image/png")], {"tags": ["remove-cell"]}),
+            ([image_output("image/png")], {"mystnb": {"remove_code_outputs": True}}),
+            ([new_output("stream", name="stdout", text="image/png")], {"tags": ["hide-output"]}),
+            ([image_output("image/png")], {"tags": ["hide-input", "hide-output"]}),  # hidden, still on the page
+        ],
+    )
+    assert expected_figures(notebook) == 5
+    assert expected_figures(write_notebook(tmp_path / "none.ipynb", [([], {})])) == 0
+
+
+def test_source_notebook_prefers_the_shipped_copy_then_the_book_folder(tmp_path):
+    html = tmp_path / "book" / "_build" / "html"
+    for name in ["generated/a.html", "generated/train/b.html", "generated/c.html", "intro.html"]:
+        write(html / name, page())
+    shipped = write_notebook(html / "_sources" / "generated" / "a.ipynb", [])
+    write_notebook(tmp_path / "book" / "generated" / "a.ipynb", [])
+    in_book = write_notebook(tmp_path / "book" / "generated" / "train" / "b.ipynb", [([image_output("image/png")], {})])
+    assert source_notebook(html, "generated/a.html") == shipped.resolve()
+    assert source_notebook(html, "generated/train/b.html") == in_book.resolve()
+    assert source_notebook(html, "intro.html") is None
+    with pytest.raises(FileNotFoundError, match="generated/c.html"):
+        source_notebook(html, "generated/c.html")
+    write_notebook(tmp_path / "book" / "generated" / "c.ipynb", [([image_output("image/png")], {})] * 3)
+    assert figure_requirements(html) == {
+        Path("generated/a.html"): 0,
+        Path("generated/c.html"): 3,
+        Path("generated/train/b.html"): 1,
+    }
+
+
+def test_console_findings_fail_on_local_errors_and_only_warn_on_remote_resources():
+    problems, warnings = browser_check._console_findings(
+        [
+            {"level": "SEVERE", "source": "javascript", "message": "file:///a.html 3:1 Uncaught Error: x"},
+            {"level": "SEVERE", "source": "network", "message": "file:///_images/m.png - Failed to load resource"},
+            {"level": "SEVERE", "source": "network", "message": "https://cdn.example/mathjax.js - Failed to load"},
+            {"level": "WARNING", "source": "console-api", "message": "deprecated"},
+            {"level": "INFO", "source": "console-api", "message": "hello"},
+        ]
+    )
+    assert problems == [
+        "console error: file:///a.html 3:1 Uncaught Error: x",
+        "console error: file:///_images/m.png - Failed to load resource",
+    ]
+    assert warnings == ["remote resource not loaded (offline?): https://cdn.example/mathjax.js - Failed to load"]
+
+
+def test_ensure_chromium_names_why_it_cannot_install(tmp_path, monkeypatch):
+    monkeypatch.setattr(browser_check, "CHROMIUM", tmp_path / "chromium")
+    with pytest.raises(ChromiumUnavailable, match="apt-get install -y chromium chromium-driver"):
+        ensure_chromium(install=False)
+    monkeypatch.setattr(browser_check.shutil, "which", lambda name: None)
+    with pytest.raises(ChromiumUnavailable, match="no apt-get"):
+        ensure_chromium()
+    monkeypatch.setattr(browser_check.shutil, "which", lambda name: "/usr/bin/apt-get" if name == "apt-get" else None)
+    monkeypatch.setattr(browser_check.os, "geteuid", lambda: 1000)
+    with pytest.raises(ChromiumUnavailable, match="needs root"):
+        ensure_chromium()
+
+
+def test_main_skips_without_chromium_unless_required(tmp_path, monkeypatch, capsys):
+    write(tmp_path / "index.html", page())
+
+    def unavailable(**kwargs):
+        raise ChromiumUnavailable("no apt-get here")
+
+    monkeypatch.setattr(browser_check, "ensure_chromium", unavailable)
+    assert main([str(tmp_path), "--no-progress"]) == 0
+    assert "skipped" in capsys.readouterr().out
+    assert main([str(tmp_path), "--require"]) == 2
+    assert "--require" in capsys.readouterr().err
+
+
+def test_main_fails_before_the_browser_on_a_generated_page_without_notebook(tmp_path, monkeypatch, capsys):
+    write(tmp_path / "index.html", page())
+    write(tmp_path / "generated" / "orphan.html", page())
+    monkeypatch.setattr(browser_check, "ensure_chromium", lambda **kwargs: pytest.fail("must not reach the browser"))
+    assert main([str(tmp_path)]) == 2
+    assert "generated/orphan.html" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(not browser_check.CHROMIUM.is_file(), reason="needs /usr/bin/chromium (apt-get install chromium)")
+def test_real_browser_passes_clean_pages_and_catches_each_problem(tmp_path, capsys):
+    if not browser_check.CHROMEDRIVER.is_file():
+        pytest.skip("needs /usr/bin/chromedriver (apt-get install chromium-driver)")
+    html = tmp_path / "book" / "_build" / "html"
+    (html / "_images").mkdir(parents=True)
+    matplotlib.image.imsave(html / "_images" / "fig.png", np.eye(4))
+    figure = '<img src="../_images/fig.png" alt="figure">'
+    write(html / "index.html", page('<img src="_images/fig.png"><img loading="lazy" style="margin-top:20000px" '
+                                    'src="_images/fig.png">'))  # fmt: skip
+    write(html / "broken.html", page('<img src="missing.png">'))
+    write(html / "throws.html", page('<script>throw new Error("x")</script>'))
+    write(html / "logs.html", page('<script>console.error("bad state")</script>'))
+    write(html / "generated" / "complete.html", page(figure * 2, nav='<img src="../_images/fig.png">'))
+    write(html / "generated" / "incomplete.html", page(figure, nav='<img src="../_images/fig.png">'))
+    two_figures = [([image_output("image/png")], {}), ([image_output("image/png")], {})]
+    write_notebook(html / "_sources" / "generated" / "complete.ipynb", two_figures)
+    write_notebook(tmp_path / "book" / "generated" / "incomplete.ipynb", two_figures)
+
+    results = {r.page: r for r in check_book(html, progress=False)}
+    assert set(results) == {
+        "broken.html",
+        "generated/complete.html",
+        "generated/incomplete.html",
+        "index.html",
+        "logs.html",
+        "throws.html",
+    }
+    assert results["index.html"].ok and results["index.html"].images == 2, results["index.html"]
+    assert results["generated/complete.html"].ok, results["generated/complete.html"]
+    assert any("image does not load: missing.png" in p for p in results["broken.html"].problems)
+    assert any("Uncaught Error: x" in p for p in results["throws.html"].problems)
+    assert any("bad state" in p for p in results["logs.html"].problems)
+    assert results["generated/incomplete.html"].problems == ["shows 1 image(s) but its notebook has 2 figure output(s)"]
+    assert all(r.seconds > 0 for r in results.values())
+
+    assert main([str(html), "--no-progress", "--require"]) == 1
+    out = capsys.readouterr().out
+    assert "FAIL: throws.html: console error:" in out and "FAIL: index.html" not in out

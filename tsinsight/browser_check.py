@@ -1,0 +1,328 @@
+"""Real-browser check of the built book: every HTML page loaded in headless Chromium.
+
+A built page can be broken in ways the Sphinx build never sees: a script that throws, an image that is
+missing from ``_images/``, a notebook page whose figures did not make it into the HTML. This module loads
+every page of ``book/_build/html`` through ``file://`` URLs in Debian's Chromium (driven by Selenium and the
+system ``chromedriver``) and fails, listing each page and its problem, when
+
+* the page logs a JavaScript error (a ``SEVERE`` entry of the browser console: an uncaught exception,
+  ``console.error``, or a local file that failed to load);
+* an ``<img>`` does not load (after waiting for it: ``complete`` and ``naturalWidth > 0``);
+* a page generated from an executed notebook (under ``generated/``) shows fewer images in its article than
+  its notebook has figure outputs (see :func:`expected_figures`).
+
+Remote resources that fail to load (MathJax from its CDN when the machine is offline) are reported as
+warnings, not problems: they say nothing about the book, only about the network of the machine checking it.
+
+Pages checked: every ``*.html`` file of the tree except those in the asset folders ``_static`` (theme files),
+``_sources`` (copies of the sources), ``_images`` and ``_downloads``. The generated ``genindex.html``,
+``search.html`` and the ``_modules/`` source pages are kept: readers reach them from every page's navigation,
+so a script error there is as visible as anywhere else.
+
+Command line (what ``make browser-check`` calls)::
+
+    python -m tsinsight.browser_check book/_build/html [--require] [--no-progress]
+
+When ``/usr/bin/chromium`` is missing the command installs ``chromium`` and ``chromium-driver`` with
+``apt-get`` (as root, or through ``sudo -n``). Where that is impossible (no apt, no root, no network) it
+prints why and exits 0 with "skipped", unless ``--require`` is given, then it exits 2. Exit 1 means a page
+has a problem.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+from tqdm.auto import tqdm
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+APT_PACKAGES = ("chromium", "chromium-driver")
+CHROME_ARGUMENTS = ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage")
+ASSET_DIRS = frozenset({"_static", "_sources", "_images", "_downloads"})
+GENERATED_DIR = "generated"
+# Every image type myst-nb renders as <img> in HTML.
+IMAGE_MIMES = ("image/svg+xml", "image/png", "image/gif", "image/jpeg")
+# myst-nb's HTML render priority puts these above images: an output carrying one shows it instead of its image.
+RICHER_MIMES = ("application/vnd.jupyter.widget-view+json", "application/javascript", "text/html")
+REMOVE_OUTPUT_TAGS = frozenset({"remove-output", "remove_output", "remove-cell", "remove_cell"})
+# Waits for every image (lazy ones switched to eager) to settle, then reports them and the article's count.
+_INSPECT_PAGE_JS = """
+const done = arguments[arguments.length - 1];
+const images = Array.from(document.images);
+images.forEach((img) => { if (img.loading === "lazy") img.loading = "eager"; });
+const settled = images.map((img) => img.complete ? Promise.resolve() : new Promise((resolve) => {
+    img.addEventListener("load", resolve, {once: true});
+    img.addEventListener("error", resolve, {once: true});
+}));
+const limit = new Promise((resolve) => setTimeout(resolve, arguments[0]));
+Promise.race([Promise.all(settled), limit]).then(() => requestAnimationFrame(() => {
+    const article = document.querySelector("article") || document.querySelector("main") || document.body;
+    done({
+        images: images.filter((img) => img.getAttribute("src")).map((img) => ({
+            src: img.getAttribute("src"), complete: img.complete, width: img.naturalWidth})),
+        article_images: article ? article.querySelectorAll("img").length : 0,
+    });
+}));
+"""
+
+
+@dataclass
+class PageResult:
+    """What the browser saw on one page: its problems (failures), warnings, images and load time."""
+
+    page: str
+    problems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    images: int = 0
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+class ChromiumUnavailable(RuntimeError):
+    """Chromium or its driver is missing and could not be installed; the message says why."""
+
+
+def html_pages(html_dir: str | os.PathLike) -> list[Path]:
+    """Every page of a built book, as paths relative to ``html_dir``, sorted (asset folders left out)."""
+    root = Path(html_dir)
+    if not (root / "index.html").is_file() and not any(root.glob("*.html")):
+        raise FileNotFoundError(f"{root} holds no built book (no .html at its top); build it first with `make book`")
+    pages = [path.relative_to(root) for path in root.rglob("*.html")]
+    return sorted(page for page in pages if not (ASSET_DIRS & set(page.parts[:-1])) and page.parts[0][0] != ".")
+
+
+def expected_figures(notebook: str | os.PathLike) -> int:
+    """The number of figures a notebook's HTML page must show.
+
+    One per output (``display_data`` or ``execute_result``) that carries an image and none of the types
+    myst-nb prefers over images in HTML (widget, JavaScript, HTML), in cells whose outputs are not removed
+    (tags ``remove-output``/``remove-cell`` or cell metadata ``mystnb.remove_code_outputs``).
+    """
+    nb = nbformat.read(notebook, as_version=4)
+    count = 0
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        metadata = cell.get("metadata", {})
+        if REMOVE_OUTPUT_TAGS & set(metadata.get("tags", [])) or metadata.get("mystnb", {}).get("remove_code_outputs"):
+            continue
+        for output in cell.get("outputs", []):
+            data = output.get("data", {}) if output.get("output_type") in ("display_data", "execute_result") else {}
+            if any(mime in data for mime in IMAGE_MIMES) and not any(mime in data for mime in RICHER_MIMES):
+                count += 1
+    return count
+
+
+def source_notebook(html_dir: str | os.PathLike, page: str | os.PathLike) -> Path | None:
+    """The executed notebook a page was built from, or None when the page is not under ``generated/``.
+
+    Looked up as ``<html>/_sources/<page>.ipynb`` (the copy Sphinx ships with the page) and then as
+    ``<book>/<page>.ipynb`` (``<book>`` = the folder holding ``_build``). Raises FileNotFoundError for a
+    generated page found in neither, since its figures could not be checked.
+    """
+    page = Path(page)
+    if page.parts[0] != GENERATED_DIR:
+        return None
+    root = Path(html_dir).resolve()
+    candidates = [root / "_sources" / page.with_suffix(".ipynb"), root.parent.parent / page.with_suffix(".ipynb")]
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate
+    tried = ", ".join(str(c) for c in candidates)
+    raise FileNotFoundError(f"no source notebook for generated page {page} (tried {tried}); rebuild the book")
+
+
+def figure_requirements(html_dir: str | os.PathLike, pages: list[Path] | None = None) -> dict[Path, int]:
+    """Page → number of figures it must show, for every generated page (from its source notebook)."""
+    pages = html_pages(html_dir) if pages is None else pages
+    required = {}
+    for page in pages:
+        notebook = source_notebook(html_dir, page)
+        if notebook is not None:
+            required[page] = expected_figures(notebook)
+    return required
+
+
+def _run_as_root() -> list[str] | None:
+    """The command prefix that runs apt-get as root: [] when root, ["sudo", "-n"] when allowed, else None."""
+    if os.geteuid() == 0:
+        return []
+    if shutil.which("sudo") and subprocess.run(["sudo", "-n", "true"], capture_output=True).returncode == 0:
+        return ["sudo", "-n"]
+    return None
+
+
+def ensure_chromium(*, install: bool = True) -> None:
+    """Make sure ``/usr/bin/chromium`` and ``/usr/bin/chromedriver`` exist, installing them with apt-get if not.
+
+    Prints every command it runs. Raises :class:`ChromiumUnavailable` naming the reason when they are
+    missing and cannot be installed (``install=False``, no apt-get, neither root nor password-less sudo,
+    or apt-get failing, e.g. without network).
+    """
+    if CHROMIUM.is_file() and CHROMEDRIVER.is_file():
+        return
+    missing = " and ".join(str(p) for p in (CHROMIUM, CHROMEDRIVER) if not p.is_file())
+    if not install:
+        raise ChromiumUnavailable(f"{missing} missing; install with `apt-get install -y {' '.join(APT_PACKAGES)}`")
+    apt_get = shutil.which("apt-get")
+    if apt_get is None:
+        raise ChromiumUnavailable(f"{missing} missing and there is no apt-get to install Debian's Chromium")
+    prefix = _run_as_root()
+    if prefix is None:
+        raise ChromiumUnavailable(
+            f"{missing} missing and installing needs root: run `sudo apt-get install -y {' '.join(APT_PACKAGES)}`"
+        )
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    for command in ([*prefix, apt_get, "update"], [*prefix, apt_get, "install", "-y", *APT_PACKAGES]):
+        print("browser check: $", " ".join(command), flush=True)
+        result = subprocess.run(command, env=env, stdout=sys.stderr, stderr=subprocess.STDOUT)
+        if result.returncode != 0:
+            raise ChromiumUnavailable(f"`{' '.join(command)}` failed (exit {result.returncode}); no network?")
+    if not (CHROMIUM.is_file() and CHROMEDRIVER.is_file()):
+        raise ChromiumUnavailable(f"apt-get installed {', '.join(APT_PACKAGES)} but {missing} is still missing")
+
+
+def start_browser():
+    """A headless Chromium driven by the system chromedriver, with the browser console logged.
+
+    Selenium Manager is kept offline and out of the way: the driver path is given explicitly, so nothing
+    is downloaded.
+    """
+    os.environ.setdefault("SE_OFFLINE", "true")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for argument in CHROME_ARGUMENTS:
+        options.add_argument(argument)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+    driver.set_page_load_timeout(60)
+    driver.set_script_timeout(30)
+    return driver
+
+
+def _console_findings(entries: list[dict]) -> tuple[list[str], list[str]]:
+    """Split SEVERE console entries into problems and warnings (remote resources that failed to load)."""
+    problems, warnings = [], []
+    for entry in entries:
+        if entry.get("level") != "SEVERE":
+            continue
+        message = entry.get("message", "")
+        if entry.get("source") == "network" and message.startswith(("http://", "https://")):
+            warnings.append(f"remote resource not loaded (offline?): {message}")
+        else:
+            problems.append(f"console error: {message}")
+    return problems, warnings
+
+
+def check_page(driver, html_dir: str | os.PathLike, page: Path, required_figures: int = 0) -> PageResult:
+    """Load one page in ``driver`` and return what went wrong on it."""
+    from selenium.common.exceptions import WebDriverException
+
+    result = PageResult(str(page))
+    driver.get_log("browser")  # drop what earlier pages left in the log
+    start = time.perf_counter()
+    try:
+        driver.get((Path(html_dir).resolve() / page).as_uri())
+        seen = driver.execute_async_script(_INSPECT_PAGE_JS, 10_000)
+    except WebDriverException as error:  # a page that hangs or crashes the tab fails alone, not the whole run
+        result.problems.append(f"page did not load: {error.msg}")
+        return result
+    finally:
+        result.seconds = time.perf_counter() - start
+    result.problems, result.warnings = _console_findings(driver.get_log("browser"))
+    result.images = len(seen["images"])
+    for image in seen["images"]:
+        if not image["complete"]:
+            result.problems.append(f"image still loading after 10 s: {image['src']}")
+        elif image["width"] == 0:
+            result.problems.append(f"image does not load: {image['src']}")
+    if seen["article_images"] < required_figures:
+        result.problems.append(
+            f"shows {seen['article_images']} image(s) but its notebook has {required_figures} figure output(s)"
+        )
+    return result
+
+
+def check_book(
+    html_dir: str | os.PathLike, *, required: dict[Path, int] | None = None, progress: bool = True
+) -> list[PageResult]:
+    """Load every page of the built book in headless Chromium; one :class:`PageResult` per page.
+
+    Chromium must be installed (see :func:`ensure_chromium`). ``required`` is :func:`figure_requirements`'
+    answer, computed when not given (so a generated page without a notebook fails before the browser starts).
+    """
+    pages = html_pages(html_dir)
+    required = figure_requirements(html_dir, pages) if required is None else required
+    driver = start_browser()
+    try:
+        return [
+            check_page(driver, html_dir, page, required.get(page, 0))
+            for page in tqdm(pages, desc="browser check", unit="page", disable=not progress)
+        ]
+    finally:
+        driver.quit()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line: check a built book; exit 0 when every page is clean (or skipped), 1 on problems, 2 on errors."""
+    parser = argparse.ArgumentParser(prog="python -m tsinsight.browser_check", description=__doc__.split("\n")[0])
+    parser.add_argument("html_dir", type=Path, help="the built book, e.g. book/_build/html")
+    parser.add_argument("--require", action="store_true", help="fail (exit 2) instead of skipping without Chromium")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    args = parser.parse_args(argv)
+    try:
+        required = figure_requirements(args.html_dir)
+    except FileNotFoundError as error:
+        print(f"browser check: error: {error}", file=sys.stderr)
+        return 2
+    try:
+        ensure_chromium()
+    except ChromiumUnavailable as error:
+        print(f"browser check: {error}", file=sys.stderr)
+        if args.require:
+            print("browser check: failed: Chromium is required (--require)", file=sys.stderr)
+            return 2
+        print("browser check: skipped (Chromium cannot be installed here)")
+        return 0
+    start = time.perf_counter()
+    results = check_book(args.html_dir, required=required, progress=not args.no_progress)
+    seconds = time.perf_counter() - start
+    for result in results:
+        for warning in result.warnings:
+            print(f"warning: {result.page}: {warning}")
+        for problem in result.problems:
+            print(f"FAIL: {result.page}: {problem}")
+    failed = [r for r in results if not r.ok]
+    per_page = sum(r.seconds for r in results) / max(len(results), 1)
+    summary = {
+        "pages": len(results),
+        "failed": len(failed),
+        "seconds": round(seconds, 1),
+        "seconds_per_page": round(per_page, 3),
+    }
+    print(f"browser check: {json.dumps(summary)}")
+    if failed:
+        print(f"browser check: FAILED on {len(failed)} of {len(results)} pages", file=sys.stderr)
+        return 1
+    print(f"browser check: all {len(results)} pages clean")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
