@@ -1,0 +1,132 @@
+"""The processed-data cache: one ``.npz`` of arrays per data set and seed, with a JSON sidecar of metadata.
+
+The sidecar records the cache format version, the version of the construction that produced the arrays and
+the SHA-256 of every source file. A cache entry is used only when all of these still agree (a source file
+whose size and modification time are unchanged keeps its recorded checksum, the way ``git`` and ``make``
+avoid rehashing); a stale, truncated or otherwise unreadable entry is rebuilt, never trusted. When no
+source can be found (offline, mirror gone) a readable entry of the right versions is used as it is.
+Every file is written atomically.
+
+Two layouts: small data sets are one compressed ``.npz``; the large ones (tens to hundreds of MB: synthetic,
+Forest Cover's windows, WESAD) are a folder of uncompressed ``.npy`` files opened as copy-on-write memory maps,
+so a cached load costs milliseconds and a subsample reads only the samples it keeps. Their sidecar records
+each file's size and modification time: a truncated or rewritten file is detected without rehashing them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import warnings
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from tsinsight.artifacts import atomic_write_bytes
+
+# Bump when the layout of the cache files changes.
+FORMAT_VERSION = 1
+
+
+def data_dir() -> Path:
+    """``$TSINSIGHT_DATA_DIR`` or ``data/`` at the project root: holds ``cache/`` and ``downloads/``."""
+    env = os.environ.get("TSINSIGHT_DATA_DIR")
+    return Path(env) if env else Path(__file__).resolve().parents[2] / "data"
+
+
+def cache_paths(name: str, seed: int, *, memory_mapped: bool = False) -> tuple[Path, Path]:
+    """The arrays (an ``.npz`` or, ``memory_mapped``, a folder of ``.npy``) and the ``.json`` sidecar of ``name``/``seed``."""
+    stem = data_dir() / "cache" / f"{name}-seed{seed}"
+    return (stem if memory_mapped else stem.with_suffix(".npz")), stem.with_suffix(".json")
+
+
+def _stat(path: Path) -> dict:
+    stat = path.stat()
+    return {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+
+
+def fingerprint(path: Path, known: dict | None = None) -> dict:
+    """``{"path", "size", "mtime_ns", "sha256"}`` of ``path``; ``known``'s checksum is reused if path, size and
+    modification time are the same."""
+    stat = path.stat()
+    entry = {"path": str(path.resolve()), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+    if known and all(known.get(k) == entry[k] for k in ("path", "size", "mtime_ns")) and "sha256" in known:
+        return {**entry, "sha256": known["sha256"]}
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return {**entry, "sha256": digest.hexdigest()}
+
+
+def fingerprints(sources: dict[str, Path], known: dict | None = None) -> dict[str, dict]:
+    """:func:`fingerprint` of each source file, by role (``"train"``, ``"test"``, a subject id …)."""
+    known = known or {}
+    return {role: fingerprint(Path(path), known.get(role)) for role, path in sorted(sources.items())}
+
+
+def read(
+    name: str, seed: int, construction: str, sources: dict[str, Path] | None, *, memory_mapped: bool = False
+) -> tuple[dict, dict] | None:
+    """The cached ``(arrays, metadata)`` of ``name``/``seed``, or None when missing, stale or unreadable.
+
+    ``sources`` are the source files found now (None: none found, so their checksums cannot be compared).
+    """
+    npz_path, json_path = cache_paths(name, seed, memory_mapped=memory_mapped)
+    if not npz_path.exists() or not json_path.exists():
+        return None
+    try:
+        meta = json.loads(json_path.read_text())
+        if meta.get("format_version") != FORMAT_VERSION or meta.get("construction") != construction:
+            return None
+        if sources is not None:
+            current = fingerprints(sources, meta.get("sources"))
+            recorded = {role: entry.get("sha256") for role, entry in meta.get("sources", {}).items()}
+            if {role: entry["sha256"] for role, entry in current.items()} != recorded:
+                return None
+            if current != meta["sources"]:  # same content, new path or time: remember it, skip rehashing next time
+                meta["sources"] = current
+                _write_json(json_path, meta)
+        if memory_mapped:
+            files = {key: npz_path / f"{key}.npy" for key in meta["arrays"]}
+            if any(_stat(path) != meta["arrays"][key] for key, path in files.items()):
+                return None
+            arrays = {key: np.load(path, mmap_mode="c", allow_pickle=False) for key, path in files.items()}
+        else:
+            with np.load(npz_path, allow_pickle=False) as archive:
+                arrays = {key: archive[key] for key in archive.files}  # reads every member: zip CRCs are checked
+    except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile, json.JSONDecodeError) as error:
+        warnings.warn(f"the cached {name} ({npz_path}) is unreadable ({error!r}); rebuilding it", stacklevel=3)
+        return None
+    return arrays, meta
+
+
+def write(
+    name: str,
+    seed: int,
+    construction: str,
+    sources: dict[str, Path],
+    arrays: dict[str, np.ndarray],
+    meta: dict,
+    *,
+    memory_mapped: bool = False,
+) -> None:
+    """Store ``arrays`` and ``meta`` for ``name``/``seed`` atomically (the arrays first, the sidecar last)."""
+    path, json_path = cache_paths(name, seed, memory_mapped=memory_mapped)
+    json_path.unlink(missing_ok=True)  # no sidecar may vouch for arrays half replaced
+    full = {**meta, "format_version": FORMAT_VERSION, "construction": construction, "sources": fingerprints(sources)}
+    if memory_mapped:
+        full["arrays"] = {}
+        for key, array in arrays.items():
+            atomic_write_bytes(path / f"{key}.npy", lambda handle, array=array: np.save(handle, array))
+            full["arrays"][key] = _stat(path / f"{key}.npy")
+    else:
+        atomic_write_bytes(path, lambda handle: np.savez_compressed(handle, **arrays))
+    _write_json(json_path, full)
+
+
+def _write_json(path: Path, meta: dict) -> None:
+    text = json.dumps(meta, indent=2, sort_keys=True)
+    atomic_write_bytes(path, lambda handle: handle.write(text.encode()))
