@@ -5,3 +5,7 @@ baseline attribution methods and the evaluations.
 """
 
 __version__ = "0.1.0"
+
+from tsinsight.explainer import TSInsight
+
+__all__ = ["TSInsight", "__version__"]

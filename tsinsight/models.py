@@ -18,6 +18,8 @@ GradCAM hook into. Every model takes inputs shaped ``(batch, channels, length)``
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import torch
 from torch import nn
 
@@ -105,6 +107,23 @@ def make_classifier(kind: str, n_channels: int, n_classes: int) -> nn.Module:
         return CLASSIFIERS[kind](n_channels, n_classes)
     except KeyError:
         raise ValueError(f"unknown classifier kind {kind!r}: choose one of {sorted(CLASSIFIERS)}") from None
+
+
+def contains_rnn(*modules: nn.Module) -> bool:
+    """Whether any of ``modules`` holds a recurrent layer (LSTM, GRU, RNN)."""
+    return any(isinstance(layer, nn.RNNBase) for module in modules for layer in module.modules())
+
+
+@contextmanager
+def rnn_backward_allowed(*modules: nn.Module):
+    """Switch cuDNN off while gradients flow through a recurrent layer in eval mode.
+
+    cuDNN's RNN backward refuses to run in eval mode ("cudnn RNN backward can only be called in training
+    mode"), yet a frozen classifier must stay in eval mode while TSInsight or an attribution method
+    differentiates through it. PyTorch's native RNN kernels have no such restriction.
+    """
+    with torch.backends.cudnn.flags(enabled=not contains_rnn(*modules)):
+        yield
 
 
 def _check_positive(**sizes: int) -> None:

@@ -9,6 +9,7 @@ import pandas as pd
 
 TITLE = "TSInsight: a local-global attribution framework for interpretability in time-series data"
 
+# fmt: off
 # Table 1: split sizes and shapes per data set (keys are ``tsinsight.data.available()`` names).
 TABLE1: dict[str, dict] = {
     "synthetic_anomaly": dict(label="Synthetic anomaly detection", train=45000, val=5000, test=10000, length=50, channels=3, classes=2),
@@ -35,6 +36,8 @@ TABLE3: dict[str, dict] = {
     "ecg_thorax": dict(gamma=0.1, beta=1e-4, classifier=86.01, tsinsight=84.07),
     "uwave_gesture": dict(gamma=4.0, beta=5e-4, classifier=91.76, tsinsight=92.29),
 }
+
+# fmt: on
 
 # The data sets each figure of the paper shows.
 FIGURE_DATASETS: dict[str, list[str]] = {

@@ -16,6 +16,7 @@ class Profile:
     name: str
     description: str
     max_epochs: int  # cap on epochs for every fit (classifier, auto-encoder, explainer)
+    batch_size: int  # the paper's 256; smaller on capped subsets, where 256 leaves too few steps to converge
     runs: int  # independent seeds per experiment
     max_train: int | None  # cap on the training split (None: all of it)
     max_val: int | None
@@ -34,6 +35,7 @@ PROFILES: dict[str, Profile] = {
         name="smoke",
         description="tiny subsets and one epoch: checks that every notebook runs (CI)",
         max_epochs=1,
+        batch_size=32,
         runs=1,
         max_train=256,
         max_val=128,
@@ -47,6 +49,7 @@ PROFILES: dict[str, Profile] = {
         name="cpu",
         description="all data sets on capped subsets and a short epoch budget: the whole book on 2 CPU cores",
         max_epochs=10,
+        batch_size=32,
         runs=2,
         max_train=3000,
         max_val=1000,
@@ -60,6 +63,7 @@ PROFILES: dict[str, Profile] = {
         name="paper",
         description="the paper's Table 2 budget (50 epochs, early stopping) on the full splits, 5 runs",
         max_epochs=50,
+        batch_size=256,
         runs=5,
         max_train=None,
         max_val=None,

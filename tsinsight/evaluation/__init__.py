@@ -6,7 +6,7 @@
 - ``jacobian``: the auto-encoder's average Jacobian and its spectrum (Fig. 5).
 - ``fgsm``: accuracy under the fast gradient sign attack (Fig. 6).
 - ``landscape``: filter-normalised loss surfaces (Fig. 8).
-- ``saliency_profile``: attribution mass over time and attribution agreement (Fig. 9, Section 6.2).
+- ``attribution_stats``: attribution mass over time and agreement between attributions (Fig. 9, Section 6.2).
 
 Import the submodule you need, e.g. ``from tsinsight.evaluation.suppression import suppression``.
 """

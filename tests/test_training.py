@@ -1,0 +1,190 @@
+"""Tests of tsinsight.training: Table 2 defaults, config validation, the fit loop, determinism, input checks."""
+
+import dataclasses
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from tsinsight import paper
+from tsinsight.data.dataset import Dataset, Split
+from tsinsight.models import AutoEncoder, CNNClassifier
+from tsinsight.profiles import get_profile
+from tsinsight.training import (
+    HISTORY_COLUMNS,
+    TrainConfig,
+    accuracy,
+    fit,
+    fit_autoencoder,
+    fit_classifier,
+    predict,
+    resolve_device,
+)
+
+FAST = TrainConfig(lr=1e-3, max_epochs=3, batch_size=64, progress=False, device="cpu")
+
+
+def toy(n_train=192, n_val=64, channels=3, length=24, seed=0) -> Dataset:
+    """Random walks; class 1 carries a spike on channel 1 or 2 (a miniature synthetic anomaly set)."""
+    rng = np.random.default_rng(seed)
+
+    def split(n):
+        x = rng.normal(size=(n, channels, length)).astype(np.float32)
+        y = rng.integers(0, 2, size=n)
+        for i in np.flatnonzero(y):
+            x[i, rng.integers(1, channels), rng.integers(0, length)] += 6.0
+        return Split(x, y)
+
+    return Dataset("toy", split(n_train), split(n_val), split(n_val), n_classes=2, n_channels=channels, length=length)
+
+
+def test_defaults_are_table_2():
+    config = TrainConfig()
+    for field in ("lr", "lr_factor", "lr_patience", "max_epochs", "batch_size", "early_stopping_patience"):
+        assert getattr(config, field) == paper.TABLE2[field], field
+    assert config.weight_decay > 0 and config.device is None and config.progress is True
+
+
+def test_for_profile_takes_the_profile_epochs_and_overrides():
+    config = TrainConfig.for_profile("cpu", seed=3, batch_size=32)
+    assert (config.max_epochs, config.seed, config.batch_size) == (get_profile("cpu").max_epochs, 3, 32)
+    with pytest.raises(TypeError, match="unknown TrainConfig fields"):
+        TrainConfig.for_profile("smoke", learning_rate=1.0)
+    with pytest.raises(ValueError, match="unknown profile"):
+        TrainConfig.for_profile("huge")
+
+
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("lr", 0.0),
+        ("lr", float("nan")),
+        ("lr_factor", 1.0),
+        ("lr_patience", -1),
+        ("early_stopping_patience", 0),
+        ("max_epochs", 0),
+        ("max_epochs", 2.5),
+        ("batch_size", 0),
+        ("weight_decay", -1e-3),
+        ("seed", -1),
+        ("device", "tpu"),
+        ("progress", "yes"),
+    ],
+)
+def test_bad_config_fields_are_rejected(field, value):
+    with pytest.raises(ValueError, match=f"TrainConfig.{field}|device"):
+        TrainConfig(**{field: value})
+
+
+def test_key_leaves_out_device_and_progress():
+    assert "device" not in FAST.key() and "progress" not in FAST.key()
+    assert FAST.key() == dataclasses.replace(FAST, progress=True, device=None).key()
+
+
+def test_resolve_device():
+    assert resolve_device(None).type == ("cuda" if torch.cuda.is_available() else "cpu")
+    assert resolve_device("cpu") == torch.device("cpu")
+    with pytest.raises(ValueError, match="unknown device"):
+        resolve_device("quantum")
+
+
+def test_fit_classifier_learns_and_returns_history():
+    data = toy()
+    torch.manual_seed(0)
+    model = CNNClassifier(3, 2)
+    history = fit_classifier(model, data, TrainConfig(lr=3e-3, max_epochs=8, batch_size=32, progress=False))
+    assert list(history.columns) == HISTORY_COLUMNS
+    assert history["epoch"].tolist() == list(range(1, len(history) + 1))
+    assert (history["seconds"] > 0).all() and history["val_metric"].between(0, 1).all()
+    assert not model.training
+    assert accuracy(model, data.val.x, data.val.y) > 0.8
+
+
+def test_fit_autoencoder_reduces_mse():
+    data = toy()
+    torch.manual_seed(0)
+    model = AutoEncoder(3, 24)
+    history = fit_autoencoder(model, data, FAST)
+    assert list(history.columns) == HISTORY_COLUMNS and history["val_metric"].isna().all()
+    assert history["val_loss"].iloc[-1] < history["val_loss"].iloc[0]
+
+
+def test_same_seed_same_weights_on_cpu():
+    data = toy()
+
+    def train(seed):
+        torch.manual_seed(0)
+        model = CNNClassifier(3, 2)
+        fit_classifier(model, data, dataclasses.replace(FAST, seed=seed))
+        return model.state_dict()
+
+    first, second, other = train(1), train(1), train(2)
+    assert all(torch.equal(first[k], second[k]) for k in first)
+    assert not all(torch.equal(first[k], other[k]) for k in first)
+
+
+def test_early_stopping_restores_the_best_validation_weights():
+    # the training data pulls w towards 10, the validation data prefers w = 0.5: validation loss turns up early
+    model = nn.Linear(1, 1, bias=False)
+    nn.init.zeros_(model.weight)
+
+    def loss_fn(batch):
+        x, target = batch
+        return (model(x).squeeze(1) - target).pow(2).mean()
+
+    train = (torch.ones(8, 1), torch.full((8,), 10.0))
+    val = (torch.ones(2, 1), torch.full((2,), 0.5))
+    config = TrainConfig(lr=0.15, batch_size=8, early_stopping_patience=3, max_epochs=40, progress=False)
+    history = fit(model, loss_fn, train, val, config)
+    best = int(history["val_loss"].idxmin())
+    assert len(history) == best + 1 + 3 < 40  # stopped 3 epochs after the best one
+    restored = (model.weight.item() - 0.5) ** 2
+    assert restored == pytest.approx(history["val_loss"].min(), rel=1e-6)
+    assert restored < history["val_loss"].iloc[-1]
+
+
+def test_learning_rate_is_reduced_on_plateau():
+    model = nn.Linear(1, 1, bias=False)
+    data = (torch.ones(4, 1), torch.zeros(4))
+    config = TrainConfig(lr=1e-3, lr_patience=0, early_stopping_patience=50, max_epochs=6, batch_size=4, progress=False)
+    # a constant validation loss: from the second epoch on, each epoch is a plateau and (patience 0) cuts the rate
+    history = fit(model, lambda batch: model(batch[0]).sum() * 0 + 1.0, data, data, config)
+    assert history["lr"].tolist() == pytest.approx([1e-3] + [1e-3 * 0.9**k for k in range(5)])
+
+
+def test_bad_data_is_rejected_before_training():
+    data = toy()
+    model = CNNClassifier(3, 2)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    data.train.x[0, 0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        fit_classifier(model, data, FAST)
+    data.train.x[0, 0, 0] = np.inf
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        fit_autoencoder(AutoEncoder(3, 24), data, FAST)
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
+
+
+def test_mismatched_models_are_rejected():
+    data = toy()
+    with pytest.raises(ValueError, match="cannot take the data's inputs"):
+        fit_classifier(CNNClassifier(1, 2), data, FAST)
+    with pytest.raises(ValueError, match="n_classes"):
+        fit_classifier(CNNClassifier(3, 1), data, FAST)
+    with pytest.raises(ValueError, match="auto-encoder cannot take"):
+        fit_autoencoder(AutoEncoder(2, 24), data, FAST)
+    with pytest.raises(TypeError, match="no 'train' split"):
+        fit_classifier(CNNClassifier(3, 2), object(), FAST)
+
+
+def test_predict_and_accuracy_take_numpy_and_tensors():
+    data = toy()
+    model = CNNClassifier(3, 2)
+    from_numpy, from_tensor = predict(model, data.val.x), predict(model, torch.from_numpy(data.val.x))
+    assert from_numpy.dtype == np.int64 and np.array_equal(from_numpy, from_tensor)
+    expected = float((from_numpy == data.val.y).mean())
+    assert accuracy(model, data.val.x, data.val.y) == expected
+    assert accuracy(model, torch.from_numpy(data.val.x), torch.from_numpy(data.val.y)) == expected
+    with pytest.raises(ValueError, match="labels"):
+        accuracy(model, data.val.x, data.val.y[:-1])

@@ -1,0 +1,117 @@
+"""Tests of tsinsight.zoo: trained models are cached by key, loaded back identical, and rebuilt when broken."""
+
+import dataclasses
+
+import numpy as np
+import pytest
+import torch
+
+from tsinsight import paper, zoo
+from tsinsight.data.dataset import Dataset, Split
+from tsinsight.explainer import TSInsight
+from tsinsight.profiles import get_profile
+
+TINY = dataclasses.replace(get_profile("smoke"), name="tiny", max_epochs=2, max_train=96, max_val=32, max_test=40)
+
+
+def toy(seed=0, channels=3, length=24) -> Dataset:
+    rng = np.random.default_rng(seed)
+
+    def split(n):
+        x = rng.normal(size=(n, channels, length)).astype(np.float32)
+        y = rng.integers(0, 2, size=n)
+        for i in np.flatnonzero(y):
+            x[i, rng.integers(1, channels), rng.integers(0, length)] += 6.0
+        return Split(x, y)
+
+    return Dataset("synthetic_anomaly", split(160), split(48), split(64), 2, channels, length, source="toy fixture")
+
+
+@pytest.fixture(autouse=True)
+def isolated(tmp_path, monkeypatch):
+    """Artifacts in a temporary folder and a toy data set in place of tsinsight.data.load."""
+    loads = []
+    monkeypatch.setenv("TSINSIGHT_ARTIFACTS", str(tmp_path))
+    monkeypatch.setattr(zoo, "_load", lambda name, seed: loads.append(name) or toy(seed))
+    zoo._dataset.cache_clear()
+    yield loads
+    zoo._dataset.cache_clear()
+
+
+def states_equal(a, b):
+    return a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_dataset_is_cut_to_the_profile_caps(isolated):
+    data = zoo.dataset("synthetic_anomaly", TINY)
+    assert (len(data.train), len(data.val), len(data.test)) == (96, 32, 40)
+    assert zoo.dataset("synthetic_anomaly", TINY) is data and isolated == ["synthetic_anomaly"]
+
+
+def test_classifier_round_trips_through_the_artifact(monkeypatch, tmp_path):
+    first = zoo.classifier("synthetic_anomaly", TINY, seed=1)
+    assert first.seconds > 0 and len(first.history) == TINY.max_epochs and not first.model.training
+    assert next(first.model.parameters()).device.type == "cpu"
+    assert len(list((tmp_path / "classifier").glob("*.pt"))) == 1
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("a cached model was retrained")
+
+    monkeypatch.setattr(zoo, "fit_classifier", no_training)
+    second = zoo.classifier("synthetic_anomaly", TINY, seed=1)
+    assert states_equal(first.model.state_dict(), second.model.state_dict())
+    assert second.history.equals(first.history) and second.seconds == first.seconds and second.key == first.key
+
+
+def test_keys_separate_seeds_kinds_and_profiles():
+    keys = {
+        "seed 0": zoo.classifier("synthetic_anomaly", TINY, seed=0).key,
+        "seed 1": zoo.classifier("synthetic_anomaly", TINY, seed=1).key,
+        "lstm": zoo.classifier("synthetic_anomaly", TINY, seed=0, kind="lstm").key,
+        "longer": zoo.classifier("synthetic_anomaly", dataclasses.replace(TINY, max_epochs=3), seed=0).key,
+    }
+    assert len({str(sorted(key.items())) for key in keys.values()}) == 4
+    assert keys["seed 0"]["source"] == "toy fixture" and keys["seed 0"]["zoo"] == zoo.ZOO_VERSION
+    with pytest.raises(ValueError, match="unknown classifier kind"):
+        zoo.classifier("synthetic_anomaly", TINY, kind="transformer")
+
+
+def test_a_corrupted_artifact_is_rebuilt(tmp_path):
+    first = zoo.autoencoder("synthetic_anomaly", TINY, seed=0)
+    (path,) = (tmp_path / "autoencoder").glob("*.pt")
+    path.write_bytes(b"not a torch file")
+    with pytest.warns(UserWarning, match="unreadable"):
+        rebuilt = zoo.autoencoder("synthetic_anomaly", TINY, seed=0)
+    assert states_equal(first.model.state_dict(), rebuilt.model.state_dict())  # same seed, same weights
+    assert torch.load(path, weights_only=False)["state_dict"].keys() == first.model.state_dict().keys()
+
+
+def test_explainer_defaults_to_table_3_and_keys_its_starting_models(tmp_path):
+    trained = zoo.explainer("synthetic_anomaly", TINY, seed=0)
+    explainer = trained.model
+    assert isinstance(explainer, TSInsight) and (explainer.gamma, explainer.beta) == paper.hyperparameters(
+        "synthetic_anomaly"
+    )
+    assert trained.key["classifier"] == zoo.classifier("synthetic_anomaly", TINY, seed=0).key
+    assert trained.key["autoencoder"] == zoo.autoencoder("synthetic_anomaly", TINY, seed=0).key
+    assert not any(p.requires_grad for p in explainer.classifier.parameters())
+
+    again = zoo.explainer("synthetic_anomaly", TINY, seed=0)
+    assert states_equal(explainer.autoencoder.state_dict(), again.model.autoencoder.state_dict())
+    plain = zoo.autoencoder("synthetic_anomaly", TINY, seed=0).model  # fine-tuning did not touch the cached AE
+    assert not states_equal(plain.state_dict(), explainer.autoencoder.state_dict())
+
+    other = zoo.explainer("synthetic_anomaly", TINY, seed=0, beta=0.5)
+    assert other.model.beta == 0.5 and other.key != trained.key
+    assert len(list((tmp_path / "explainer").glob("*.pt"))) == 2
+
+
+def test_explainer_modes_and_their_weights():
+    palacio = zoo.explainer("synthetic_anomaly", TINY, mode="palacio").model
+    assert (palacio.mode, palacio.gamma, palacio.beta) == ("palacio", None, None)
+    sparse = zoo.explainer("synthetic_anomaly", TINY, mode="sparsity_only").model
+    assert (sparse.gamma, sparse.beta) == (None, paper.hyperparameters("synthetic_anomaly")[1])
+    saliency = zoo.explainer("synthetic_anomaly", TINY, mode="saliency").model
+    assert saliency.saliency_average is not None and saliency.saliency_average.shape == (3, 24)
+    with pytest.raises(ValueError, match="does not use gamma"):
+        zoo.explainer("synthetic_anomaly", TINY, mode="palacio", gamma=1.0)

@@ -1,0 +1,251 @@
+"""The TSInsight explainer: an auto-encoder fine-tuned in front of a frozen classifier (Section 3, Fig. 7).
+
+``TSInsight(classifier, autoencoder, gamma=..., beta=...)`` takes a pretrained classifier and a pretrained
+auto-encoder; ``fit`` fine-tunes the auto-encoder (the classifier never changes) and ``attribute`` returns
+|auto-encoder output|, the paper's attribution. The loss modes (``TSInsight.loss`` computes every term):
+
+- ``tsinsight`` (Eq. 1): CE(Φ(D(E(x))), y) + γ·MSE(x, D(E(x))) + β·‖D(E(x))‖₁ + λ·‖W_E, W_D‖²;
+  encoder and decoder are trained.
+- ``palacio`` (Palacio et al. 2018, Fig. 1b): CE only, only the decoder is trained.
+- ``sparsity_only`` (Fig. 2a): CE + β·‖D(E(x))‖₁, no reconstruction term.
+- ``saliency`` (end of Section 3): CE + ‖(x − D(E(x))) ⊙ γ*(x)‖² + C·‖D(E(x)) ⊙ β*‖₁ with C = 10,
+  γ*(x) = I(x) and β* = 1 − (the training set's average I), I the classifier's saliency (below).
+
+Normalisation (the paper writes norms and does not say how they are averaged): the reconstruction term is
+a *mean* squared error over channels and time, as its name says; the sparsity term is the L1 *norm*
+(sum over channels and time) the equation writes; every term is averaged over the batch like the CE.
+With the paper's β of 1e-5 … 1e-3 this makes sparsity bite where the reconstruction error is small:
+with both terms as means, β that small would have no visible effect. λ is ``TrainConfig.weight_decay``,
+applied by Adam to the trained auto-encoder parameters only.
+
+Saliency I(x): the paper writes ∂a_L/∂x, the gradient of the classifier's last-layer activations (the
+logits) with respect to the input. We take the L1 norm over classes of that Jacobian,
+Σ_k |∂a_L,k/∂x| (the paper's own gradient baseline also uses all classes rather than one), computed on
+the classifier alone and min–max scaled per input to [0, 1].
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+
+import numpy as np
+import pandas as pd
+import torch
+import torch.nn.functional as F
+from captum.attr import Saliency
+from torch import nn
+
+from tsinsight.models import rnn_backward_allowed
+from tsinsight.training import (
+    Batch,
+    TrainConfig,
+    accuracy,
+    check_autoencoder,
+    check_classifier,
+    check_data,
+    check_splits,
+    fit,
+)
+
+MODES = ("tsinsight", "palacio", "sparsity_only", "saliency")
+SALIENCY_C = 10.0  # the paper's constant C scaling the saliency-weighted sparsity term
+_USES = {"tsinsight": ("gamma", "beta"), "palacio": (), "sparsity_only": ("beta",), "saliency": ()}
+
+
+class Pipeline(nn.Module):
+    """The auto-encoder followed by the classifier; the classifier stays in eval mode whatever ``train()`` says."""
+
+    def __init__(self, autoencoder: nn.Module, classifier: nn.Module):
+        super().__init__()
+        self.autoencoder, self.classifier = autoencoder, classifier
+
+    def train(self, mode: bool = True) -> Pipeline:
+        super().train(mode)
+        self.classifier.eval()  # frozen: its BatchNorm statistics must not move
+        return self
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.classifier(self.autoencoder(x))
+
+
+class TSInsight:
+    """An attribution model: an auto-encoder fine-tuned in front of a frozen classifier.
+
+    ``gamma`` weighs reconstruction and ``beta`` the L1 sparsity of the auto-encoder's output (the paper's
+    Table 3 gives them per data set: ``tsinsight.paper.hyperparameters``). ``mode`` picks the loss (see
+    the module docstring); a weight that the mode does not use must be left ``None``. The classifier is
+    frozen in place (``requires_grad`` off, eval mode) and every fit checks that it is bit-identical
+    afterwards. The auto-encoder is fine-tuned in place.
+    """
+
+    def __init__(self, classifier: nn.Module, autoencoder: nn.Module, *, gamma=None, beta=None, mode="tsinsight"):
+        if mode not in MODES:
+            raise ValueError(f"unknown mode {mode!r}: choose one of {list(MODES)}")
+        for name, module in (("classifier", classifier), ("autoencoder", autoencoder)):
+            if not isinstance(module, nn.Module):
+                raise TypeError(f"{name} must be a torch.nn.Module, got {type(module).__name__}")
+        for name, value in (("gamma", gamma), ("beta", beta)):
+            if name not in _USES[mode]:
+                if value is not None:
+                    raise ValueError(f"mode {mode!r} does not use {name}; leave it None (got {value!r})")
+                continue
+            if value is None:
+                raise ValueError(f"mode {mode!r} needs {name} (the paper's Table 3: tsinsight.paper.hyperparameters)")
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+                raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+        if mode == "palacio" and not isinstance(getattr(autoencoder, "decoder", None), nn.Module):
+            raise ValueError("mode 'palacio' trains only the decoder: the auto-encoder needs a .decoder module")
+        channels = (getattr(classifier, "n_channels", None), getattr(autoencoder, "n_channels", None))
+        if None not in channels and channels[0] != channels[1]:
+            raise ValueError(f"the classifier takes {channels[0]} channels but the auto-encoder {channels[1]}")
+        self.classifier, self.autoencoder = classifier, autoencoder
+        self.gamma = None if gamma is None else float(gamma)
+        self.beta = None if beta is None else float(beta)
+        self.mode = mode
+        self.classifier.requires_grad_(False).eval()
+        self.pipeline = Pipeline(autoencoder, classifier)
+        self.saliency_average: torch.Tensor | None = None  # (channels, length), set by fit in mode "saliency"
+
+    def __repr__(self) -> str:
+        return f"TSInsight(mode={self.mode!r}, gamma={self.gamma}, beta={self.beta})"
+
+    # ------------------------------------------------------------------ the loss
+    def saliency(self, x: torch.Tensor) -> torch.Tensor:
+        """I(x): Σ_k |∂logit_k/∂x| of the classifier alone, min–max scaled per input to [0, 1]."""
+        explainer = Saliency(self.classifier)
+        x = x.detach().requires_grad_(True)  # captum warns when it has to switch gradients on itself
+        n_classes = self.classifier(x[:1]).shape[1]
+        with rnn_backward_allowed(self.classifier):
+            grads = sum(explainer.attribute(x, target=k, abs=True) for k in range(n_classes))
+        flat = grads.flatten(1)
+        low, high = flat.min(dim=1, keepdim=True).values, flat.max(dim=1, keepdim=True).values
+        return ((flat - low) / (high - low).clamp_min(1e-12)).view_as(x).detach()
+
+    def loss(self, x: torch.Tensor, y: torch.Tensor, saliency: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+        """The loss terms on a batch, weights applied, and their sum under ``"total"``.
+
+        Keys: ``cross_entropy`` always; ``reconstruction`` (modes tsinsight, saliency); ``sparsity`` (modes
+        tsinsight, sparsity_only, saliency); ``total``. Weight decay is not a term here: Adam applies it.
+        In mode ``saliency`` the per-input γ*(x) is ``saliency`` when given (precomputed I(x)), else computed.
+        """
+        out = self.autoencoder(x)
+        terms = {"cross_entropy": F.cross_entropy(self.classifier(out), y)}
+        if self.mode == "tsinsight":
+            terms["reconstruction"] = self.gamma * F.mse_loss(out, x)
+            terms["sparsity"] = self.beta * out.abs().sum(dim=(1, 2)).mean()
+        elif self.mode == "sparsity_only":
+            terms["sparsity"] = self.beta * out.abs().sum(dim=(1, 2)).mean()
+        elif self.mode == "saliency":
+            if self.saliency_average is None:
+                raise RuntimeError("mode 'saliency' needs the data set's average saliency: call fit first")
+            gamma_star = self.saliency(x) if saliency is None else saliency
+            beta_star = 1.0 - self.saliency_average.to(x.device)
+            terms["reconstruction"] = ((x - out) * gamma_star).pow(2).mean()
+            terms["sparsity"] = SALIENCY_C * (out * beta_star).abs().sum(dim=(1, 2)).mean()
+        terms["total"] = sum(terms.values())
+        return terms
+
+    # ------------------------------------------------------------------ fitting
+    def fit(self, dataset, config: TrainConfig | None = None) -> pd.DataFrame:
+        """Fine-tune the auto-encoder on ``dataset.train`` (early-stopped on ``dataset.val``); return the history.
+
+        The history's ``val_metric`` is the validation accuracy of the pipeline (auto-encoder + classifier).
+        """
+        config = config or TrainConfig()
+        train, val = check_splits(dataset)
+        self._check_models(*train)
+        if self.mode == "saliency":
+            train, val = (self._with_saliency(*split, config.batch_size) for split in (train, val))
+            self.saliency_average = train[2].mean(dim=0)
+        history = self._fit(train, val, config, desc=f"TSInsight ({self.mode})")
+        history.attrs["metric"] = "val_accuracy"
+        return history
+
+    def fit_instance(self, x, y, config: TrainConfig | None = None) -> TSInsight:
+        """An instance-level explainer (Section 6.2): a copy fine-tuned on the single input ``x`` with label ``y``.
+
+        ``x`` is shaped ``(channels, length)`` or ``(1, channels, length)``; each of ``config.max_epochs``
+        epochs is one step on that input. This explainer is left unchanged.
+        """
+        config = config or TrainConfig()
+        x = x if isinstance(x, torch.Tensor) else torch.as_tensor(np.asarray(x))
+        x = x.unsqueeze(0) if x.dim() == 2 else x
+        if x.dim() != 3 or len(x) != 1:
+            raise ValueError(f"fit_instance takes one input shaped (channels, length), got {tuple(x.shape)}")
+        x, y = check_data(x.detach().cpu(), torch.as_tensor([int(y)]), "instance")
+        instance = copy.deepcopy(self)
+        instance._check_models(x, y)
+        data = (x, y)
+        if self.mode == "saliency":
+            data = instance._with_saliency(x, y, 1)
+            if instance.saliency_average is None:
+                instance.saliency_average = data[2][0]
+        instance._fit(data, data, config, desc="TSInsight (instance)")
+        return instance
+
+    def _fit(self, train: Batch, val: Batch, config: TrainConfig, desc: str) -> pd.DataFrame:
+        before = {k: v.detach().cpu().clone() for k, v in self.classifier.state_dict().items()}
+        trained = self.autoencoder.decoder if self.mode == "palacio" else self.autoencoder
+        with rnn_backward_allowed(self.classifier):
+            history = fit(
+                self.pipeline,
+                lambda batch: self.loss(*batch)["total"],
+                train,
+                val,
+                config,
+                parameters=list(trained.parameters()),
+                metric=lambda: accuracy(self.pipeline, *val[:2]),
+                desc=desc,
+            )
+        after = self.classifier.state_dict()
+        if before.keys() != after.keys() or any(not torch.equal(before[k], after[k].cpu()) for k in before):
+            raise RuntimeError("the classifier changed while fitting TSInsight; it must stay frozen")
+        return history
+
+    def _check_models(self, x: torch.Tensor, y: torch.Tensor) -> None:
+        check_classifier(self.classifier, x, y, "classifier")
+        check_autoencoder(self.autoencoder, x)
+
+    def _with_saliency(self, x: torch.Tensor, y: torch.Tensor, batch_size: int) -> Batch:
+        device = next(self.classifier.parameters()).device
+        parts = [self.saliency(x[i : i + batch_size].to(device)).cpu() for i in range(0, len(x), batch_size)]
+        return x, y, torch.cat(parts)
+
+    # ------------------------------------------------------------------ using it
+    def reconstruct(self, x, batch_size: int = 1024):
+        """The auto-encoder's output D(E(x)): numpy in → numpy out, tensor in → tensor (same dtype, device)."""
+        return self._apply(x, batch_size, absolute=False)
+
+    def attribute(self, x, batch_size: int = 1024):
+        """TSInsight's attribution |D(E(x))|, shaped like ``x`` (numpy in → numpy out, tensor in → tensor out)."""
+        return self._apply(x, batch_size, absolute=True)
+
+    def sparsity(self, x, tolerance: float = 0.05) -> float:
+        """Share of output points that are near zero: |D(E(x))| ≤ ``tolerance`` · (standard deviation of ``x``)."""
+        if not tolerance > 0:
+            raise ValueError(f"tolerance must be positive, got {tolerance!r}")
+        x = np.asarray(x.detach().cpu() if isinstance(x, torch.Tensor) else x, dtype=np.float32)
+        return float((self.attribute(x) <= tolerance * x.std()).mean())
+
+    @torch.no_grad()
+    def _apply(self, x, batch_size: int, absolute: bool):
+        is_tensor = isinstance(x, torch.Tensor)
+        tensor = x if is_tensor else torch.as_tensor(np.asarray(x))
+        if tensor.dim() != 3:
+            raise ValueError(f"x must be shaped (samples, channels, length), got {tuple(tensor.shape)}")
+        device = next(self.autoencoder.parameters()).device
+        was_training = self.autoencoder.training
+        self.autoencoder.eval()
+        try:
+            parts = [
+                self.autoencoder(tensor[i : i + batch_size].to(device).float())
+                for i in range(0, len(tensor), batch_size)
+            ]
+        finally:
+            self.autoencoder.train(was_training)
+        out = torch.cat(parts) if parts else torch.zeros(tensor.shape)
+        out = out.abs() if absolute else out
+        if is_tensor:
+            return out.to(device=x.device, dtype=x.dtype if x.is_floating_point() else out.dtype)
+        return out.cpu().numpy().astype(np.asarray(x).dtype if np.asarray(x).dtype.kind == "f" else np.float32)

@@ -1,0 +1,316 @@
+"""Training: the paper's Table 2 settings (``TrainConfig``) and the one training loop every fit uses.
+
+``fit`` is deliberately small and readable: Adam on the given parameters, a loss function of a batch,
+reduce-on-plateau on the validation loss, early stopping that restores the best validation weights, one
+history row per epoch. ``fit_classifier`` (cross-entropy), ``fit_autoencoder`` (MSE) and the TSInsight
+explainer's fine-tuning (``tsinsight.explainer``) are thin wrappers around it, so all three train the
+same way. On the CPU a fit is deterministic for a given ``TrainConfig.seed``.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import math
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import torch
+import torch.nn.functional as F
+from torch import nn
+from tqdm import tqdm
+
+HISTORY_COLUMNS = ["epoch", "train_loss", "val_loss", "val_metric", "lr", "seconds"]
+
+Batch = tuple[torch.Tensor, ...]
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """How to train: the defaults are the paper's Table 2.
+
+    ``weight_decay`` is the λ of the paper's Eq. 1, which the paper does not state; we use 1e-5, applied
+    as Adam's (coupled, L2) weight decay on the parameters being trained. ``device=None`` picks CUDA when
+    available, else the CPU. ``progress`` shows a progress bar over epochs.
+    """
+
+    lr: float = 1e-4
+    lr_factor: float = 0.9
+    lr_patience: int = 4
+    early_stopping_patience: int = 10
+    max_epochs: int = 50
+    batch_size: int = 256
+    weight_decay: float = 1e-5
+    seed: int = 0
+    device: str | None = None
+    progress: bool = True
+
+    def __post_init__(self):
+        def fail(field: str, rule: str) -> None:
+            raise ValueError(f"TrainConfig.{field} must be {rule}, got {getattr(self, field)!r}")
+
+        for field in ("lr", "lr_factor", "weight_decay"):
+            value = getattr(self, field)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+                fail(field, "a finite number")
+        if self.lr <= 0:
+            fail("lr", "positive")
+        if not 0 < self.lr_factor < 1:
+            fail("lr_factor", "in (0, 1) (the factor the learning rate is multiplied by on a plateau)")
+        if self.weight_decay < 0:
+            fail("weight_decay", "non-negative")
+        for field, minimum in (("lr_patience", 0), ("early_stopping_patience", 1), ("max_epochs", 1),
+                               ("batch_size", 1), ("seed", 0)):  # fmt: skip
+            value = getattr(self, field)
+            if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+                fail(field, f"an integer >= {minimum}")
+        if self.device is not None:
+            resolve_device(self.device)
+        if not isinstance(self.progress, bool):
+            fail("progress", "True or False")
+
+    @classmethod
+    def for_profile(cls, profile, seed: int = 0, **overrides) -> TrainConfig:
+        """Table 2 with the epoch cap and batch size of ``profile`` (a ``Profile`` or its name) and the given seed."""
+        from tsinsight.profiles import get_profile
+
+        unknown = set(overrides) - {f.name for f in dataclasses.fields(cls)}
+        if unknown:
+            raise TypeError(
+                f"unknown TrainConfig fields {sorted(unknown)}; known: {[f.name for f in dataclasses.fields(cls)]}"
+            )
+        budget = get_profile(profile)
+        settings = {"max_epochs": budget.max_epochs, "batch_size": budget.batch_size, "seed": seed, **overrides}
+        return cls(**settings)
+
+    def key(self) -> dict:
+        """The fields that decide the trained weights (for artifact keys): all but ``device`` and ``progress``."""
+        return {k: v for k, v in dataclasses.asdict(self).items() if k not in ("device", "progress")}
+
+
+def resolve_device(device: str | torch.device | None = None) -> torch.device:
+    """``None`` → CUDA when available, else the CPU; otherwise the named device, checked to exist."""
+    if device is None:
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        resolved = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise ValueError(f"unknown device {device!r}: use None (automatic), 'cpu' or 'cuda'") from None
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device {device!r} requested but CUDA is not available here: use None or 'cpu'")
+    return resolved
+
+
+def fit(
+    model: nn.Module,
+    loss_fn: Callable[[Batch], torch.Tensor],
+    train: Batch,
+    val: Batch,
+    config: TrainConfig,
+    *,
+    parameters: Iterable[nn.Parameter] | None = None,
+    metric: Callable[[], float] | None = None,
+    desc: str = "training",
+) -> pd.DataFrame:
+    """Train ``parameters`` (default: all of ``model``'s) to minimise ``loss_fn`` and return the history.
+
+    ``train`` and ``val`` are tuples of tensors with the samples along the first axis (e.g. ``(x, y)``);
+    ``loss_fn`` receives a tuple of their batches, moved to the training device, and returns a scalar.
+    Each epoch shuffles ``train`` with a generator seeded by ``config.seed``, takes Adam steps, evaluates
+    the validation loss (in eval mode, without gradients) and ``metric()`` if given (higher is better,
+    e.g. validation accuracy). The learning rate is reduced on validation-loss plateaus; training stops
+    after ``config.early_stopping_patience`` epochs without improvement and the best validation weights
+    (the whole ``model`` state) are restored. The model ends in eval mode on the device it started on.
+
+    Returns one row per epoch: ``epoch, train_loss, val_loss, val_metric, lr, seconds``.
+    """
+    device = resolve_device(config.device)
+    home = next(model.parameters()).device
+    model.to(device)
+    parameters = [p for p in (model.parameters() if parameters is None else parameters)]
+    if not parameters:
+        raise ValueError("nothing to train: the parameter list is empty")
+    torch.manual_seed(config.seed)
+    shuffler = torch.Generator().manual_seed(config.seed)
+    optimizer = torch.optim.Adam(parameters, lr=config.lr, weight_decay=config.weight_decay)
+    scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
+        optimizer, mode="min", factor=config.lr_factor, patience=config.lr_patience
+    )
+    n = len(train[0])
+    best_loss, best_state, stale, rows = math.inf, None, 0, []
+    bar = tqdm(range(1, config.max_epochs + 1), desc=desc, disable=not config.progress, leave=False)
+    for epoch in bar:
+        start = time.perf_counter()
+        model.train()
+        total = 0.0
+        for index in torch.randperm(n, generator=shuffler).split(config.batch_size):
+            loss = loss_fn(tuple(t[index].to(device) for t in train))
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            total += loss.item() * len(index)
+        model.eval()
+        val_loss = evaluate_loss(loss_fn, val, config.batch_size, device)
+        val_metric = metric() if metric is not None else math.nan
+        lr = optimizer.param_groups[0]["lr"]
+        scheduler.step(val_loss)
+        rows.append((epoch, total / n, val_loss, val_metric, lr, time.perf_counter() - start))
+        bar.set_postfix(train_loss=f"{total / n:.4g}", val_loss=f"{val_loss:.4g}")
+        if val_loss < best_loss:
+            best_loss, best_state, stale = val_loss, copy.deepcopy(model.state_dict()), 0
+        else:
+            stale += 1
+            if stale >= config.early_stopping_patience:
+                break
+    if best_state is not None:  # None only when every validation loss was NaN
+        model.load_state_dict(best_state)
+    model.to(home).eval()
+    return pd.DataFrame(rows, columns=HISTORY_COLUMNS)
+
+
+@torch.no_grad()
+def evaluate_loss(loss_fn: Callable[[Batch], torch.Tensor], data: Batch, batch_size: int, device) -> float:
+    """The sample-weighted mean of ``loss_fn`` over ``data`` in batches, without gradients."""
+    n, total = len(data[0]), 0.0
+    for start in range(0, n, batch_size):
+        batch = tuple(t[start : start + batch_size].to(device) for t in data)
+        total += loss_fn(batch).item() * len(batch[0])
+    return total / n
+
+
+def fit_classifier(model: nn.Module, dataset, config: TrainConfig | None = None) -> pd.DataFrame:
+    """Train a classifier with cross-entropy on ``dataset.train``, early-stopped on ``dataset.val``.
+
+    ``dataset`` is a ``tsinsight.data.Dataset`` (anything with ``train``/``val`` splits holding ``x``
+    shaped ``(n, channels, length)`` and integer labels ``y``). The history's ``val_metric`` is the
+    validation accuracy. The model is trained in place and left in eval mode.
+    """
+    config = config or TrainConfig()
+    train, val = check_splits(dataset)
+    check_classifier(model, train[0], train[1], "classifier")
+    history = fit(
+        model,
+        lambda batch: F.cross_entropy(model(batch[0]), batch[1]),
+        train,
+        val,
+        config,
+        metric=lambda: accuracy(model, *val),
+        desc="classifier",
+    )
+    history.attrs["metric"] = "val_accuracy"
+    return history
+
+
+def fit_autoencoder(model: nn.Module, dataset, config: TrainConfig | None = None) -> pd.DataFrame:
+    """Train an auto-encoder to reconstruct ``dataset.train.x`` (MSE), early-stopped on ``dataset.val``.
+
+    The history's ``val_metric`` is NaN: the validation loss is already the validation MSE.
+    """
+    config = config or TrainConfig()
+    train, val = check_splits(dataset)
+    check_autoencoder(model, train[0])
+    return fit(
+        model, lambda batch: F.mse_loss(model(batch[0]), batch[0]), train[:1], val[:1], config, desc="auto-encoder"
+    )
+
+
+def _as_tensor(x) -> torch.Tensor:
+    return x if isinstance(x, torch.Tensor) else torch.as_tensor(np.asarray(x))
+
+
+@torch.no_grad()
+def predict(model: nn.Module, x, batch_size: int = 1024) -> np.ndarray:
+    """Class indices predicted by ``model`` for ``x`` (numpy or tensor, ``(n, channels, length)``)."""
+    x = _as_tensor(x).float()
+    device = next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    try:
+        out = [model(x[i : i + batch_size].to(device)).argmax(dim=1).cpu() for i in range(0, len(x), batch_size)]
+    finally:
+        model.train(was_training)
+    return torch.cat(out).numpy() if out else np.zeros(0, dtype=np.int64)
+
+
+def accuracy(model: nn.Module, x, y) -> float:
+    """Fraction (in [0, 1]) of ``x`` that ``model`` classifies as ``y``."""
+    y = _as_tensor(y).cpu().numpy()
+    if len(y) != len(x):
+        raise ValueError(f"x has {len(x)} samples but y has {len(y)} labels")
+    if len(y) == 0:
+        raise ValueError("accuracy of an empty set is undefined: pass at least one sample")
+    return float((predict(model, x) == y).mean())
+
+
+def check_splits(dataset, names: Sequence[str] = ("train", "val")) -> list[Batch]:
+    """``(x, y)`` tensors of the named splits of ``dataset``, checked: 3-D, finite, non-empty, integer labels."""
+    splits = []
+    for name in names:
+        split = getattr(dataset, name, None)
+        if split is None:
+            raise TypeError(f"the data set has no {name!r} split: pass a tsinsight.data.Dataset")
+        splits.append(check_data(split.x, split.y, f"{name} split"))
+    if splits[0][0].shape[1:] != splits[-1][0].shape[1:]:
+        raise ValueError(f"splits differ in shape: {tuple(splits[0][0].shape[1:])} vs {tuple(splits[-1][0].shape[1:])}")
+    return splits
+
+
+def check_data(x, y, what: str = "data") -> Batch:
+    """``(x, y)`` as float32 / int64 tensors after checking shape, finiteness and labels."""
+    x, y = _as_tensor(x).float(), _as_tensor(y)
+    if x.dim() != 3:
+        raise ValueError(f"{what}: x must be shaped (samples, channels, length), got {tuple(x.shape)}")
+    if len(x) == 0:
+        raise ValueError(f"{what} is empty")
+    if not torch.isfinite(x).all():
+        bad = int((~torch.isfinite(x)).sum())
+        raise ValueError(f"{what}: x holds {bad} NaN or infinite values; clean or impute the data first")
+    if y.dim() != 1 or len(y) != len(x) or y.is_floating_point() or y.dtype == torch.bool:
+        raise ValueError(f"{what}: y must be {len(x)} integer class labels, got {y.dtype} shaped {tuple(y.shape)}")
+    if len(y) and int(y.min()) < 0:
+        raise ValueError(f"{what}: labels must be 0..k-1, found {int(y.min())}")
+    return x, y.long()
+
+
+def check_classifier(model: nn.Module, x: torch.Tensor, y: torch.Tensor, what: str = "classifier") -> None:
+    """Run one input through ``model`` (eval mode, no grad) and check it returns one logit per class of ``y``."""
+    device = next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            logits = model(x[:2].to(device))
+    except Exception as error:
+        raise ValueError(
+            f"the {what} cannot take the data's inputs shaped (batch, {x.shape[1]}, {x.shape[2]}): {error}. "
+            "Build it for the data set's channels (and length)."
+        ) from error
+    finally:
+        model.train(was_training)
+    if logits.dim() != 2 or len(logits) != min(2, len(x)):
+        raise ValueError(f"the {what} must return logits shaped (batch, classes), got {tuple(logits.shape)}")
+    if int(y.max()) >= logits.shape[1]:
+        raise ValueError(
+            f"the {what} returns {logits.shape[1]} logits but the labels go up to {int(y.max())}: "
+            "build it with the data set's n_classes"
+        )
+
+
+def check_autoencoder(model: nn.Module, x: torch.Tensor) -> None:
+    """Check that ``model`` maps a batch of ``x`` to an output of the same shape."""
+    device = next(model.parameters()).device
+    try:
+        with torch.no_grad():
+            out = model(x[:2].to(device))
+    except Exception as error:
+        raise ValueError(
+            f"the auto-encoder cannot take the data's inputs shaped (batch, {x.shape[1]}, {x.shape[2]}): {error}. "
+            "Build it with the data set's n_channels and length."
+        ) from error
+    if tuple(out.shape) != tuple(x[:2].shape):
+        raise ValueError(
+            f"the auto-encoder maps inputs shaped {tuple(x[:2].shape)} to {tuple(out.shape)}; it must keep the shape"
+        )
