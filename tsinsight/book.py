@@ -115,8 +115,11 @@ def execute(run: Run, profile: str) -> float:
     if not source.exists():
         known = sorted(path.stem for path in NOTEBOOKS.glob("*.ipynb"))
         raise FileNotFoundError(f"no notebook {source.name} in {NOTEBOOKS}; the notebooks are: {', '.join(known)}")
+    # Executed outside the book's sources and moved into place only when it succeeded, so that a failed or
+    # interrupted run never leaves a half-executed page in the book.
+    partial = BOOK / "_build" / "executing" / run.output.relative_to(GENERATED)
+    partial.parent.mkdir(parents=True, exist_ok=True)
     run.output.parent.mkdir(parents=True, exist_ok=True)
-    partial = run.output.with_suffix(".partial.ipynb")  # renamed into place only when the run succeeded
     start = time.perf_counter()
     try:
         papermill.execute_notebook(

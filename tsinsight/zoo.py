@@ -17,6 +17,7 @@ import functools
 import time
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 import torch
 from torch import nn
@@ -214,7 +215,8 @@ def accuracy_table(
 
     Models: ``classifier`` alone, ``autoencoder`` (the plain auto-encoder in front of the classifier) and
     each of ``VARIANTS`` in front of it. Columns: ``dataset, run, model, accuracy`` (fraction), ``seconds``
-    (training time), ``epochs``, ``gamma, beta, kind, profile, n_test, source, substitute``.
+    (training time), ``epochs``, ``gamma, beta, kind, profile, n_test, majority`` (the commonest class's share
+    of the test set), ``source, substitute``.
     """
     from tsinsight.explainer import Pipeline
     from tsinsight.training import accuracy
@@ -225,13 +227,15 @@ def accuracy_table(
         raise ValueError(f"runs must be a positive integer, got {runs!r}")
     data = dataset(name, profile)
     test = data.test
+    majority = float(np.bincount(test.y).max() / len(test.y))  # accuracy of always answering the commonest class
     rows = []
 
     def row(seed, model_name, model, trained, gamma=None, beta=None):
         rows.append(
             dict(dataset=name, run=seed, model=model_name, accuracy=accuracy(model, test.x, test.y),
                  seconds=trained.seconds, epochs=len(trained.history), gamma=gamma, beta=beta, kind=kind,
-                 profile=profile.name, n_test=len(test), source=data.source, substitute=data.substitute)
+                 profile=profile.name, n_test=len(test), majority=majority, source=data.source,
+                 substitute=data.substitute)
         )  # fmt: skip
 
     for seed in range(runs):

@@ -1,0 +1,91 @@
+"""The verdict rules of the reproduction report, on hand-made result tables."""
+
+import pandas as pd
+import pytest
+
+from tsinsight import claims, results
+
+
+def accuracy_rows(dataset, classifier, tsinsight, *, substitute=False, majority=0.5):
+    return pd.DataFrame(
+        [
+            dict(
+                dataset=dataset,
+                run=run,
+                model=model,
+                accuracy=value,
+                substitute=substitute,
+                majority=majority,
+                kind="cnn",
+            )
+            for run, (c, t) in enumerate(zip(classifier, tsinsight, strict=True))
+            for model, value in (("classifier", c), ("tsinsight", t))
+        ]
+    )
+
+
+def test_table3_absolute_accuracy_is_only_comparable_on_the_paper_profile():
+    rows = accuracy_rows("ford_a", [0.92, 0.915], [0.93, 0.925])
+    on_paper = claims.table3_claims(rows, "paper")
+    assert [c.verdict for c in on_paper] == ["reproduced", "reproduced"]
+    assert on_paper[0].difference == pytest.approx(91.75 - 91.74)
+    on_cpu = claims.table3_claims(rows, "cpu")
+    assert on_cpu[0].verdict == "not comparable" and "profile `cpu`" in on_cpu[0].why
+    assert on_cpu[1].verdict == "reproduced"  # keeping accuracy is a relative claim: comparable under any budget
+
+
+def test_table3_flags_lost_accuracy_and_untrained_classifiers():
+    lost = claims.table3_claims(accuracy_rows("ford_a", [0.90], [0.80]), "paper")
+    assert [c.verdict for c in lost] == ["reproduced", "not reproduced"]
+    untrained = claims.table3_claims(accuracy_rows("ford_a", [0.51], [0.51], majority=0.51), "paper")
+    assert untrained[1].verdict == "not comparable" and "majority" in untrained[1].why
+    substitute = claims.table3_claims(accuracy_rows("uwave_gesture", [0.92], [0.92], substitute=True), "paper")
+    assert substitute[0].verdict == "not comparable" and "substitute" in substitute[0].why
+
+
+def test_fgsm_robustness_ordering():
+    def summary(ts, pal, clf):
+        rows = []
+        for model, attacked in (("tsinsight", ts), ("palacio", pal), ("classifier", clf)):
+            rows += [
+                dict(model=model, epsilon=0.0, accuracy_mean=0.9),
+                dict(model=model, epsilon=0.1, accuracy_mean=attacked),
+            ]
+        return pd.DataFrame(rows).assign(majority=0.1, dataset="ecg_thorax")
+
+    assert [c.verdict for c in claims.fgsm_claims(summary(0.6, 0.5, 0.3))] == ["reproduced", "reproduced"]
+    assert [c.verdict for c in claims.fgsm_claims(summary(0.2, 0.5, 0.3))] == ["not reproduced", "not reproduced"]
+
+
+def test_jacobian_contraction_needs_a_margin_over_palacio():
+    def summary(ts_share, pal_share, ts_rank=10, pal_rank=50):
+        return (
+            pd.DataFrame(
+                [
+                    dict(model="tsinsight", share_below_0_1=ts_share, effective_rank=ts_rank, dimensions=100),
+                    dict(model="palacio", share_below_0_1=pal_share, effective_rank=pal_rank, dimensions=100),
+                ]
+            )
+            .rename(columns={"share_below_0_1": "share_below_0.1"})
+            .assign(dataset="forest_cover")
+        )
+
+    assert claims.jacobian_claims(summary(0.9, 0.6))[0].verdict == "reproduced"
+    assert claims.jacobian_claims(summary(0.9, 0.88))[0].verdict == "not reproduced"
+    assert claims.jacobian_claims(summary(0.4, 0.1))[0].verdict == "not reproduced"
+
+
+def test_suppression_ranking_claim():
+    ranking = pd.DataFrame({"method": ["tsinsight", "gradient", "none"], "mean_rank": [1.5, 2.0, 0.5]})
+    assert claims.suppression_claims(ranking)[0].verdict == "reproduced"  # "none" does not compete
+    ranking.loc[0, "mean_rank"] = 2.5
+    assert claims.suppression_claims(ranking)[0].verdict == "not reproduced"
+
+
+def test_all_claims_reports_missing_tables_and_reads_saved_ones():
+    report = claims.all_claims("smoke")
+    assert set(report.verdict) == {"not comparable"} and (report.ours == "not run").all()
+    results.save("accuracy_ford_a", accuracy_rows("ford_a", [0.92], [0.93]), "smoke")
+    report = claims.all_claims("smoke")
+    table3 = report[report.figure == "Table 3"]
+    assert len(table3) == 2 and table3.dataset.eq("ford_a").all()

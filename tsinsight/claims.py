@@ -1,0 +1,350 @@
+"""The paper's quantitative claims, each judged from our result tables: reproduced, not reproduced or not comparable.
+
+One function per figure turns the result table its notebook saved into :class:`Claim` rows; the notebook
+shows them beside its figure, and the reproduction report gathers all of them with :func:`all_claims`. The
+rule that decides each verdict lives here, once, with the tolerance it uses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import pandas as pd
+
+from tsinsight import paper, results
+from tsinsight.report import verdict_text
+
+# How far our classifier's accuracy may sit from the paper's and still count as the same (percentage points).
+ACCURACY_TOLERANCE = 3.0
+# How much accuracy TSInsight may lose against the classifier and still "keep" it (the paper's worst: ECG Thorax, −1.94).
+KEEP_TOLERANCE = 2.0
+# A model within this much of always answering the majority class has learnt nothing to explain or attack.
+MAJORITY_MARGIN = 0.02
+# Fig. 5: TSInsight's share of near-zero singular values must exceed Palacio et al.'s by this much.
+CONTRACTION_MARGIN = 0.05
+# Fig. 6: "on par" with Palacio et al. means within this much accuracy under attack.
+PAR_TOLERANCE = 0.02
+# Fig. 8: share of grid points with a positive semi-definite Hessian that we call "nearly convex".
+CONVEX_SHARE = 0.8
+
+VERDICTS = {True: "reproduced", False: "not reproduced", None: "not comparable"}
+
+
+@dataclass
+class Claim:
+    """One claim of the paper beside our measurement."""
+
+    figure: str
+    dataset: str
+    claim: str
+    paper: str
+    ours: str
+    holds: bool | None  # None: not comparable
+    why: str = ""  # why it is not comparable, or the rule behind the verdict
+    difference: float | None = None
+
+    @property
+    def verdict(self) -> str:
+        return VERDICTS[self.holds]
+
+    def text(self) -> str:
+        """The claim as one Markdown sentence (paper, ours, verdict)."""
+        evidence = f"{self.ours}." + (f" {self.why}" if self.why else "")
+        return verdict_text(self.claim, self.holds, evidence)
+
+
+def show(claims: list[Claim]) -> None:
+    """Display claims in a notebook, one paragraph each."""
+    from IPython.display import Markdown, display
+
+    for claim in claims:
+        display(Markdown(claim.text()))
+
+
+def frame(claims: list[Claim]) -> pd.DataFrame:
+    """Claims as a table (one row each, with the verdict spelled out)."""
+    return pd.DataFrame([{**asdict(c), "verdict": c.verdict} for c in claims])
+
+
+def _label(dataset: str) -> str:
+    return paper.TABLE1.get(dataset, {}).get("label", dataset)
+
+
+def _mean_std(values: pd.Series, scale: float = 1.0, unit: str = "") -> str:
+    values = values.dropna() * scale
+    spread = f" ± {values.std():.2f}" if len(values) > 1 else ""
+    return f"{values.mean():.2f}{spread}{unit} ({len(values)} run{'s' if len(values) != 1 else ''})"
+
+
+def table3_claims(accuracies: pd.DataFrame, profile: str) -> list[Claim]:
+    """Table 3: the classifier's accuracy, and TSInsight keeping it, per data set.
+
+    ``accuracies`` holds the rows of ``zoo.accuracy_table`` (columns dataset, run, model, accuracy, substitute, n_test).
+    Absolute accuracies are only comparable on the paper's data with the paper's budget (profile ``paper``).
+    """
+    claims = []
+    for name, group in accuracies.groupby("dataset", sort=False):
+        reported = paper.TABLE3.get(name)
+        if reported is None:
+            continue
+        clf = 100 * group.loc[group.model == "classifier", "accuracy"]
+        ts = 100 * group.loc[group.model == "tsinsight", "accuracy"]
+        substitute = bool(group["substitute"].iloc[0])
+        why = []
+        if substitute:
+            why.append("our data is a substitute for the paper's")
+        if profile != "paper":
+            why.append(f"profile `{profile}` cuts the paper's training budget")
+        claims.append(
+            Claim(
+                "Table 3",
+                name,
+                f"The classifier reaches {reported['classifier']:.2f} % test accuracy on {_label(name)}.",
+                f"{reported['classifier']:.2f} %",
+                f"{_mean_std(clf, unit=' %')}",
+                None if why else bool(abs(clf.mean() - reported["classifier"]) <= ACCURACY_TOLERANCE),
+                ("Not comparable: " + " and ".join(why) + ".")
+                if why
+                else f"Reproduced means within {ACCURACY_TOLERANCE:g} points.",
+                clf.mean() - reported["classifier"],
+            )
+        )
+        kept = ts.mean() - clf.mean()
+        majority = _majority_share(group)
+        learnt = clf.mean() / 100 > majority + MAJORITY_MARGIN
+        claims.append(
+            Claim(
+                "Table 3",
+                name,
+                f"TSInsight in front of the classifier keeps its accuracy on {_label(name)} "
+                f"({reported['tsinsight']:.2f} % against {reported['classifier']:.2f} %).",
+                f"{reported['tsinsight'] - reported['classifier']:+.2f} points",
+                f"{kept:+.2f} points (TSInsight {_mean_std(ts, unit=' %')})",
+                bool(kept >= -KEEP_TOLERANCE) if learnt else None,
+                f"Reproduced means at most {KEEP_TOLERANCE:g} points lost."
+                if learnt
+                else f"Not comparable: the classifier does no better than the majority class ({majority:.0%}).",
+                kept - (reported["tsinsight"] - reported["classifier"]),
+            )
+        )
+    return claims
+
+
+def _majority_share(group: pd.DataFrame) -> float:
+    return float(group["majority"].iloc[0]) if "majority" in group else 0.0
+
+
+def suppression_claims(ranking: pd.DataFrame) -> list[Claim]:
+    """Fig. 4: TSInsight is the most competitive method on average across data sets.
+
+    ``ranking`` has one row per method with ``method`` and ``mean_rank`` (1 = best area under the curve),
+    the methods ``none`` (no suppression) and ``random`` excluded or not.
+    """
+    ranked = ranking[~ranking.method.isin(["none"])].sort_values("mean_rank").reset_index(drop=True)
+    position = int(ranked.index[ranked.method == "tsinsight"][0]) + 1
+    best = ranked.iloc[0]
+    datasets = int(ranking["datasets"].max()) if "datasets" in ranking else None
+    return [
+        Claim(
+            "Fig. 4",
+            "all",
+            "TSInsight is the most competitive attribution method on average in the suppression test.",
+            "TSInsight ranks first on average",
+            f"TSInsight ranks {position} of {len(ranked)} by mean rank of the area under the suppression curve "
+            f"({ranked.loc[position - 1, 'mean_rank']:.2f}; best: {best.method}, {best.mean_rank:.2f})"
+            + (f" over {datasets} data sets" if datasets else ""),
+            position == 1,
+            "Reproduced means first place (ties share it)." if position == 1 else "",
+        )
+    ]
+
+
+def jacobian_claims(summary: pd.DataFrame, threshold: float = 0.1) -> list[Claim]:
+    """Fig. 5: TSInsight's average Jacobian has mostly near-zero singular values, unlike Palacio et al.'s."""
+    column = f"share_below_{threshold:g}"
+    row = summary.set_index("model")
+    ts, pal = row.loc["tsinsight"], row.loc["palacio"]
+    holds = bool(
+        ts[column] > 0.5 and ts[column] >= pal[column] + CONTRACTION_MARGIN and ts.effective_rank < pal.effective_rank
+    )
+    return [
+        Claim(
+            "Fig. 5",
+            str(summary["dataset"].iloc[0]),
+            "Most singular values of TSInsight's average Jacobian are near zero (a contraction of the input space), "
+            "unlike those of Palacio et al.",
+            "a spectrum concentrated near zero",
+            f"{ts[column]:.0%} of TSInsight's singular values lie below {threshold:g}× its largest against "
+            f"{pal[column]:.0%} for Palacio et al.; effective rank {ts.effective_rank:.0f} vs {pal.effective_rank:.0f} "
+            f"of {int(ts.dimensions)} dimensions",
+            holds,
+            f"Reproduced means over half near zero, at least {CONTRACTION_MARGIN:.0%} more than Palacio et al., "
+            "and a lower effective rank.",
+            float(ts[column] - pal[column]),
+        )
+    ]
+
+
+def fgsm_claims(summary: pd.DataFrame) -> list[Claim]:
+    """Fig. 6: TSInsight + classifier resists FGSM better than the classifier, and on par with Palacio et al.
+
+    ``summary``: ``model, epsilon, accuracy_mean, majority, dataset`` (one row per model and ε).
+    """
+    attacked = summary[summary.epsilon > 0].groupby("model").accuracy_mean.mean()
+    clean = summary[summary.epsilon == summary.epsilon.min()].set_index("model").accuracy_mean
+    majority = float(summary["majority"].iloc[0])
+    untrained = [m for m in ("classifier", "palacio", "tsinsight") if clean[m] <= majority + MAJORITY_MARGIN]
+    why = (
+        f"Not comparable: {', '.join(untrained)} do no better than the majority class ({majority:.0%}) before the attack."
+        if untrained
+        else ""
+    )
+    dataset = str(summary["dataset"].iloc[0])
+    ts, pal, clf = attacked["tsinsight"], attacked["palacio"], attacked["classifier"]
+    return [
+        Claim(
+            "Fig. 6",
+            dataset,
+            f"TSInsight makes the classifier more robust to FGSM on {_label(dataset)}.",
+            "TSInsight above the classifier",
+            f"mean accuracy under attack (ε > 0) {ts:.1%} with TSInsight vs {clf:.1%} for the classifier alone",
+            None if untrained else bool(ts > clf),
+            why,
+            float(ts - clf),
+        ),
+        Claim(
+            "Fig. 6",
+            dataset,
+            f"TSInsight is on par with or more robust than Palacio et al. on {_label(dataset)}.",
+            "TSInsight ≥ Palacio et al.",
+            f"{ts:.1%} for TSInsight vs {pal:.1%} for Palacio et al.",
+            None if untrained else bool(ts >= pal - PAR_TOLERANCE),
+            why or f"On par means within {PAR_TOLERANCE:.0%}.",
+            float(ts - pal),
+        ),
+    ]
+
+
+def landscape_claims(summary: pd.DataFrame) -> list[Claim]:
+    """Fig. 8: the classifier's loss surface is nearly convex; the coupled one is flat with a kink and higher."""
+    row = summary.set_index("model")
+    clf, coupled = row.loc["classifier"], row.loc["tsinsight"]
+    dataset = str(summary["dataset"].iloc[0])
+    return [
+        Claim(
+            "Fig. 8",
+            dataset,
+            "The classifier's loss landscape is nearly convex.",
+            "a bowl",
+            f"{clf.convex_share:.0%} of the interior grid points have a positive semi-definite Hessian",
+            bool(clf.convex_share >= CONVEX_SHARE),
+            f"Nearly convex means at least {CONVEX_SHARE:.0%}.",
+        ),
+        Claim(
+            "Fig. 8",
+            dataset,
+            "With the auto-encoder in front (classifier fixed), the landscape is flat with a kink at the optimum and a "
+            "higher loss.",
+            "flat, kinked, higher",
+            f"mean loss {coupled.mean_loss:.3f} coupled vs {clf.mean_loss:.3f} for the classifier; "
+            f"{coupled.near_optimum_rise_share:.0%} of the coupled surface's average rise is reached one grid step from "
+            f"the optimum against {clf.near_optimum_rise_share:.0%} for the classifier",
+            bool(coupled.mean_loss > clf.mean_loss and coupled.near_optimum_rise_share > clf.near_optimum_rise_share),
+        ),
+    ]
+
+
+def architectures_claims(summary: pd.DataFrame) -> list[Claim]:
+    """Fig. 9: with an LSTM the last points are the most salient; with a CNN the saliency is spread.
+
+    ``summary``: one row per ``kind`` with ``last_points_share, uniform_share, peak_step, length,
+    classifier_accuracy, tsinsight_accuracy, majority, last_fraction``.
+    """
+    row = summary.set_index("kind")
+    lstm, cnn = row.loc["lstm"], row.loc["cnn"]
+    majority = float(summary["majority"].iloc[0])
+    untrained = [
+        k.upper() for k in ("cnn", "lstm") if min(row.loc[k].classifier_accuracy, row.loc[k].tsinsight_accuracy)
+        <= majority + MAJORITY_MARGIN / 4
+    ]  # fmt: skip
+    why = (
+        f"Not comparable: with the {' and the '.join(untrained)} the classifier or TSInsight does no better than the "
+        f"majority class ({majority:.0%})."
+        if untrained
+        else ""
+    )
+    length, uniform, fraction = int(lstm.length), float(lstm.uniform_share), float(lstm.last_fraction)
+    last = int(np.ceil(fraction * length))
+    dataset = str(summary["dataset"].iloc[0])
+    return [
+        Claim(
+            "Fig. 9",
+            dataset,
+            "With an LSTM classifier the last points come out as the most salient.",
+            "the last points stand out",
+            f"the last {fraction:.0%} of the steps hold {lstm.last_points_share:.0%} of the LSTM explainer's mass "
+            f"(uniform: {uniform:.0%}); its peak is at step {int(lstm.peak_step)} of {length}",
+            None if untrained else bool(lstm.last_points_share > 2 * uniform and lstm.peak_step >= length - last),
+            why or "Reproduced means over twice the uniform share and the peak among the last steps.",
+        ),
+        Claim(
+            "Fig. 9",
+            dataset,
+            "With a CNN classifier the saliency is spread over the series.",
+            "no end effect",
+            f"the last {fraction:.0%} of the steps hold {cnn.last_points_share:.0%} of the CNN explainer's mass "
+            f"(uniform: {uniform:.0%}; LSTM: {lstm.last_points_share:.0%})",
+            None
+            if untrained
+            else bool(cnn.last_points_share < 2 * uniform and cnn.last_points_share < lstm.last_points_share),
+            why,
+        ),
+    ]
+
+
+def instance_claims(table: pd.DataFrame) -> list[Claim]:
+    """Section 6.2: model- and instance-level explanations (the paper gives no number to compare)."""
+    return [
+        Claim(
+            "Section 6.2",
+            str(table["dataset"].iloc[0]),
+            "Fine-tuning on the whole data set explains the model; fine-tuning on one input explains that instance.",
+            "qualitative only",
+            f"over {len(table)} test inputs the two attributions have a mean rank correlation of "
+            f"{table.rank_correlation.mean():.2f} and share {table.top_k_overlap.mean():.0%} of their top points",
+            None,
+            "Not comparable: the paper reports no measurement.",
+        )
+    ]
+
+
+# (figure, result-table name or prefix, function); a prefix ending in "_" gathers every data set's table.
+_SOURCES = [
+    ("Table 3", "accuracy_", None),
+    ("Fig. 4", "suppression_ranking", suppression_claims),
+    ("Fig. 5", "jacobian_", jacobian_claims),
+    ("Fig. 6", "fgsm_", fgsm_claims),
+    ("Fig. 8", "landscape_", landscape_claims),
+    ("Fig. 9", "architectures_", architectures_claims),
+    ("Section 6.2", "instance_vs_model_", instance_claims),
+]
+
+
+def all_claims(profile: str) -> pd.DataFrame:
+    """Every claim of the paper judged from the result tables of ``profile``; missing tables give "not run" rows."""
+    claims: list[Claim] = []
+    for figure, name, judge in _SOURCES:
+        try:
+            if judge is None:
+                table = results.load_all(name, profile)
+                table = table[table["kind"].fillna("cnn") == "cnn"] if "kind" in table else table
+                claims += table3_claims(table, profile)
+            elif name.endswith("_"):
+                for _, group in results.load_all(name, profile).groupby("table", sort=True):
+                    claims += judge(group.drop(columns="table"))
+            else:
+                claims += judge(results.load(name, profile))
+        except FileNotFoundError:
+            claims.append(Claim(figure, "–", f"the claims of {figure}", "–", "not run", None, "No result table yet."))
+    return frame(claims)
