@@ -76,10 +76,11 @@ def test_jacobian_contraction_needs_a_margin_over_palacio():
 
 
 def test_suppression_ranking_claim():
-    ranking = pd.DataFrame({"method": ["tsinsight", "gradient", "none"], "mean_rank": [1.5, 2.0, 0.5]})
+    ranking = pd.DataFrame({"method": ["tsinsight", "gradient", "none"], "mean_rank": [1.5, 2.0, 0.5], "datasets": 7})
     assert claims.suppression_claims(ranking)[0].verdict == "reproduced"  # "none" does not compete
     ranking.loc[0, "mean_rank"] = 2.5
     assert claims.suppression_claims(ranking)[0].verdict == "not reproduced"
+    assert claims.suppression_claims(ranking.assign(datasets=1))[0].verdict == "not comparable"
 
 
 def test_all_claims_reports_missing_tables_and_reads_saved_ones():

@@ -154,8 +154,10 @@ def suppression_claims(ranking: pd.DataFrame) -> list[Claim]:
             f"TSInsight ranks {position} of {len(ranked)} by mean rank of the area under the suppression curve "
             f"({ranked.loc[position - 1, 'mean_rank']:.2f}; best: {best.method}, {best.mean_rank:.2f})"
             + (f" over {datasets} data sets" if datasets else ""),
-            position == 1,
-            "Reproduced means first place (ties share it)." if position == 1 else "",
+            bool(position == 1) if (datasets or 0) > 1 else None,
+            "Not comparable: one data set cannot test an average over data sets."
+            if (datasets or 0) < 2
+            else "Reproduced means first place by mean rank.",
         )
     ]
 
@@ -322,7 +324,7 @@ def instance_claims(table: pd.DataFrame) -> list[Claim]:
 # (figure, result-table name or prefix, function); a prefix ending in "_" gathers every data set's table.
 _SOURCES = [
     ("Table 3", "accuracy_", None),
-    ("Fig. 4", "suppression_ranking", suppression_claims),
+    ("Fig. 4", "ranking_suppression", suppression_claims),
     ("Fig. 5", "jacobian_", jacobian_claims),
     ("Fig. 6", "fgsm_", fgsm_claims),
     ("Fig. 8", "landscape_", landscape_claims),

@@ -6,16 +6,16 @@ import matplotlib.pyplot as plt
 import numpy as np
 import seaborn as sns
 
-# One colour per attribution method and model variant. tab20 keeps 20 distinct, print-friendly hues.
+# One colour per attribution method and model variant, all distinct.
 _NAMES = [
     "none", "random", "input_magnitude", "occlusion", "tsinsight", "palacio", "gradient", "gradient_x_input",
     "integrated_gradients", "smoothgrad", "guided_backprop", "gradcam", "guided_gradcam",
     "classifier", "autoencoder", "sparsity_only", "saliency", "input",
 ]  # fmt: skip
-_PALETTE = sns.color_palette("tab20", 20).as_hex()
-METHOD_COLORS: dict[str, str] = dict(zip(_NAMES, _PALETTE, strict=False))
-# The headline variants get the strongest hues.
-METHOD_COLORS.update(tsinsight="#d62728", palacio="#1f77b4", classifier="#2ca02c", input="#444444", none="#7f7f7f")
+# The headline variants get fixed strong hues; every other name takes the next tab20 colour not already used.
+_FIXED = {"tsinsight": "#d62728", "palacio": "#1f77b4", "classifier": "#2ca02c", "input": "#444444", "none": "#7f7f7f"}
+_POOL = iter(c for c in sns.color_palette("tab20", 20).as_hex() if c not in _FIXED.values())
+METHOD_COLORS: dict[str, str] = {name: _FIXED.get(name) or next(_POOL) for name in _NAMES}
 
 # Readable names for legends and tables.
 METHOD_LABELS: dict[str, str] = {

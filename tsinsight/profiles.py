@@ -17,6 +17,7 @@ class Profile:
     description: str
     max_epochs: int  # cap on epochs for every fit (classifier, auto-encoder, explainer)
     batch_size: int  # the paper's 256; smaller on capped subsets, where 256 leaves too few steps to converge
+    lr: float  # the paper's 1e-4; larger where the epoch budget is cut, so that the models still converge
     runs: int  # independent seeds per experiment
     max_train: int | None  # cap on the training split (None: all of it)
     max_val: int | None
@@ -33,9 +34,10 @@ class Profile:
 PROFILES: dict[str, Profile] = {
     "smoke": Profile(
         name="smoke",
-        description="tiny subsets and one epoch: checks that every notebook runs (CI)",
+        description="tiny subsets and one epoch: checks that every notebook runs (CI); its numbers are not results",
         max_epochs=1,
         batch_size=32,
+        lr=1e-3,
         runs=1,
         max_train=256,
         max_val=128,
@@ -47,9 +49,10 @@ PROFILES: dict[str, Profile] = {
     ),
     "cpu": Profile(
         name="cpu",
-        description="all data sets on capped subsets and a short epoch budget: the whole book on 2 CPU cores",
+        description="every data set capped at 3000 training series, 10 epochs at learning rate 1e-3 and batches of 32, 2 runs: the whole book on 2 CPU cores",
         max_epochs=10,
         batch_size=32,
+        lr=1e-3,
         runs=2,
         max_train=3000,
         max_val=1000,
@@ -64,6 +67,7 @@ PROFILES: dict[str, Profile] = {
         description="the paper's Table 2 budget (50 epochs, early stopping) on the full splits, 5 runs",
         max_epochs=50,
         batch_size=256,
+        lr=1e-4,
         runs=5,
         max_train=None,
         max_val=None,

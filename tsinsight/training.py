@@ -74,7 +74,7 @@ class TrainConfig:
 
     @classmethod
     def for_profile(cls, profile, seed: int = 0, **overrides) -> TrainConfig:
-        """Table 2 with the epoch cap and batch size of ``profile`` (a ``Profile`` or its name) and the given seed."""
+        """Table 2 with the epoch cap, batch size and learning rate of ``profile`` (a ``Profile`` or its name) and ``seed``."""
         from tsinsight.profiles import get_profile
 
         unknown = set(overrides) - {f.name for f in dataclasses.fields(cls)}
@@ -83,7 +83,9 @@ class TrainConfig:
                 f"unknown TrainConfig fields {sorted(unknown)}; known: {[f.name for f in dataclasses.fields(cls)]}"
             )
         budget = get_profile(profile)
-        settings = {"max_epochs": budget.max_epochs, "batch_size": budget.batch_size, "seed": seed, **overrides}
+        settings = dict(
+            max_epochs=budget.max_epochs, batch_size=budget.batch_size, lr=budget.lr, seed=seed, **overrides
+        )
         return cls(**settings)
 
     def key(self) -> dict:

@@ -1,0 +1,59 @@
+"""Tests of the ground-truth scores (AUP, AUR, top-1) against known evidence, on hand-made cases."""
+
+import numpy as np
+import pytest
+import torch
+
+from tsinsight.evaluation.ground_truth import ground_truth_scores, ground_truth_table, precision_recall_curves
+from tsinsight.models import CNNClassifier
+
+# Two samples of 1 channel × 4 steps: the first ranks its evidence (step 2) first, the second ranks it last.
+ATTRIBUTION = np.array([[[0.1, 0.3, 0.9, 0.2]], [[0.0, 1.0, 2.0, 3.0]]])
+EVIDENCE = np.array([[[False, False, True, False]], [[True, False, False, False]]])
+
+
+def test_precision_and_recall_at_every_threshold():
+    precision, recall = precision_recall_curves(ATTRIBUTION, EVIDENCE)
+    np.testing.assert_allclose(precision, [[1, 1 / 2, 1 / 3, 1 / 4], [0, 0, 0, 1 / 4]])
+    np.testing.assert_allclose(recall, [[1, 1, 1, 1], [0, 0, 0, 1]])
+
+
+def test_areas_and_top1_on_a_hand_made_case():
+    scores = ground_truth_scores(ATTRIBUTION, EVIDENCE)
+    # Trapezoids over the flagged fractions 1/4 … 4/4, per sample: AUP 0.364583 and 0.03125, AUR 0.75 and 0.125.
+    assert scores["aup"] == pytest.approx((0.25 * (0.75 + 5 / 12 + 7 / 24) + 0.25 * 0.125) / 2)
+    assert scores["aur"] == pytest.approx((0.75 + 0.125) / 2)
+    assert scores["top1"] == 0.5 and scores["n_samples"] == 2
+
+
+def test_ties_rank_in_index_order():
+    scores = ground_truth_scores(np.ones((2, 1, 3)), np.array([[[True, False, False]], [[False, False, True]]]))
+    assert scores["top1"] == 0.5  # a constant ranks the first point first
+
+
+def test_samples_without_evidence_are_refused_by_the_scores_and_dropped_by_the_table():
+    with pytest.raises(ValueError, match="no evidence"):
+        ground_truth_scores(np.ones((1, 1, 3)), np.zeros((1, 1, 3), dtype=bool))
+    with pytest.raises(ValueError, match="same shape"):
+        ground_truth_table(CNNClassifier(1, 2), np.ones((2, 1, 4)), np.ones((2, 1, 3), dtype=bool), progress=False)
+    with pytest.raises(ValueError, match="none of the samples"):
+        ground_truth_table(CNNClassifier(1, 2), np.ones((2, 1, 4)), np.zeros((2, 1, 4), dtype=bool), progress=False)
+
+
+def test_table_scores_a_spike_detector_above_chance():
+    rng = np.random.default_rng(0)
+    x = rng.normal(scale=0.1, size=(10, 3, 20)).astype(np.float32)
+    evidence = np.zeros(x.shape, dtype=bool)
+    for index in range(6):  # six anomalous samples with one spike on channel 1 or 2; four normal ones
+        channel, step = 1 + index % 2, rng.integers(1, 19)
+        x[index, channel, step] = 5.0
+        evidence[index, channel, step] = True
+    torch.manual_seed(0)
+    table = ground_truth_table(
+        CNNClassifier(3, 2), x, evidence, methods=["input_magnitude", "random"], progress=False
+    ).set_index("method")
+    assert (table["n_samples"] == 6).all()
+    assert table.loc["input_magnitude", "top1"] == 1.0
+    assert table.loc["input_magnitude", "aur"] == pytest.approx(1 - 1 / 60)  # recall 1 over the fractions 1/60 … 1
+    assert table.loc["random", "aur"] < table.loc["input_magnitude", "aur"]
+    assert table.loc["random", "aup"] < table.loc["input_magnitude", "aup"]

@@ -1,0 +1,244 @@
+"""The suppression test of Fig. 4: keep only the points an attribution ranks highest, zero the rest, classify.
+
+If a method's top-ranked points carry the evidence the classifier used, its prediction survives the
+suppression of everything else. Per sample the points (channel × time) are ranked by attribution,
+the top ``1 − level`` share is kept and the rest set to zero, and the accuracy of the classifier on
+the suppressed inputs is reported against ``level``, the fraction suppressed.
+
+All levels of one attribution are evaluated together: a rank tensor compared with each level's
+number of kept points gives every masked input at once, and the (level, sample) pairs go through the
+classifier in chunks of ``batch_size`` — one forward pass per chunk, never one per sample and level.
+The area under the accuracy–suppression curve summarises a curve in one number (higher is better);
+:func:`method_ranking` ranks the methods by it within each data set and averages the ranks, as the
+paper's "most competitive on average" does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+
+from tsinsight.attribution import METHODS, cached_attribute, evaluating
+
+DEFAULT_LEVELS: tuple[float, ...] = tuple(np.round(np.linspace(0.0, 1.0, 21), 2))  # 0 %, 5 %, …, 100 % suppressed
+DEFAULT_BATCH_SIZE = 512  # suppressed inputs per forward pass
+
+
+def rank_points(attribution: np.ndarray) -> np.ndarray:
+    """Per sample, each point's rank by attribution (0 = most important), as ``int64`` of ``(n, channels·length)``.
+
+    Ties keep index order (channel-major, then time): a stable sort, so the ranking is deterministic.
+    """
+    attribution = np.asarray(attribution)
+    if attribution.ndim != 3:
+        raise ValueError(f"attributions must be shaped (n, channels, length), got shape {attribution.shape}")
+    flat = attribution.reshape(len(attribution), -1)
+    order = np.argsort(-flat, axis=1, kind="stable")
+    ranks = np.empty_like(order)
+    np.put_along_axis(ranks, order, np.arange(flat.shape[1])[None, :].repeat(len(flat), axis=0), axis=1)
+    return ranks
+
+
+def kept_points(level: float, n_points: int) -> int:
+    """How many of ``n_points`` survive when the fraction ``level`` is suppressed."""
+    return n_points - int(np.rint(level * n_points))
+
+
+def suppression(
+    classifier: nn.Module,
+    x: np.ndarray,
+    y: np.ndarray,
+    attribution: np.ndarray | None,
+    levels: Sequence[float] = DEFAULT_LEVELS,
+    *,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+) -> pd.DataFrame:
+    """Accuracy of ``classifier`` on ``x`` after suppressing the least-attributed fraction ``level`` of each sample.
+
+    Returns a table with one row per level: ``level`` (fraction suppressed), ``kept`` (points kept per
+    sample) and ``accuracy`` (fraction of ``y`` predicted). ``attribution=None`` is the paper's *None*:
+    no importance measure, so nothing is suppressed and every level shows the clean accuracy.
+    """
+    x, y, levels = _check(classifier, x, y, attribution, levels)
+    n, n_points = len(x), x[0].size
+    keep = np.array([kept_points(level, n_points) for level in levels])
+    if attribution is None:
+        clean = _accuracy(_predict(classifier, torch.as_tensor(x), batch_size), y)
+        return pd.DataFrame({"level": levels, "kept": n_points, "accuracy": clean})
+
+    device = next(classifier.parameters()).device
+    ranks = torch.as_tensor(rank_points(attribution), device=device)
+    inputs = torch.as_tensor(x, device=device).reshape(n, -1)
+    keep_t = torch.as_tensor(keep, device=device)
+    correct = np.zeros(len(levels) * n, dtype=bool)
+    pairs = torch.arange(len(levels) * n, device=device)  # pair p is (level p // n, sample p % n)
+    with evaluating(classifier, gradients=False), torch.no_grad():
+        for chunk in pairs.split(batch_size):
+            level_index, sample_index = chunk // n, chunk % n
+            mask = ranks[sample_index] < keep_t[level_index, None]
+            masked = (inputs[sample_index] * mask).reshape(len(chunk), *x.shape[1:])
+            predicted = classifier(masked).argmax(dim=1).cpu().numpy()
+            correct[chunk.cpu().numpy()] = predicted == y[sample_index.cpu().numpy()]
+    accuracy = correct.reshape(len(levels), n).mean(axis=1)
+    return pd.DataFrame({"level": levels, "kept": keep, "accuracy": accuracy})
+
+
+def suppress(x: np.ndarray, attribution: np.ndarray, level: float) -> np.ndarray:
+    """``x`` with the fraction ``level`` of each sample's least-attributed points set to zero (Fig. 3, right)."""
+    x = np.asarray(x, dtype=np.float32)
+    if np.shape(attribution) != x.shape or x.ndim != 3:
+        raise ValueError(
+            f"x {x.shape} and attribution {np.shape(attribution)} must share one (n, channels, length) shape"
+        )
+    if not 0 <= level <= 1:
+        raise ValueError(f"level is the fraction suppressed, in [0, 1]; got {level}")
+    keep = rank_points(attribution).reshape(x.shape) < kept_points(level, x[0].size)
+    return np.where(keep, x, np.float32(0.0))
+
+
+def suppression_naive(
+    classifier: nn.Module, x: np.ndarray, y: np.ndarray, attribution: np.ndarray, levels: Sequence[float]
+) -> pd.DataFrame:
+    """:func:`suppression` with one classifier call per sample and level: the benchmark's reference."""
+    x, y, levels = _check(classifier, x, y, attribution, levels)
+    device = next(classifier.parameters()).device
+    rows = []
+    with evaluating(classifier, gradients=False), torch.no_grad():
+        for level in levels:
+            hits = 0
+            for sample, sample_attribution, label in zip(x, attribution, y, strict=True):
+                masked = suppress(sample[None], sample_attribution[None], level)
+                hits += int(classifier(torch.as_tensor(masked, device=device)).argmax(dim=1).item() == label)
+            rows.append({"level": level, "kept": kept_points(level, x[0].size), "accuracy": hits / len(x)})
+    return pd.DataFrame(rows)
+
+
+def example_index(classifier: nn.Module, x: np.ndarray, y: np.ndarray, evidence: np.ndarray | None = None) -> int:
+    """The sample Fig. 3 shows: the first correctly classified one, and one with evidence when ``evidence`` is given.
+
+    Falls back to the first sample with evidence (or the first sample) when none is classified correctly.
+    """
+    x, y = np.asarray(x, dtype=np.float32), np.asarray(y)
+    candidates = np.ones(len(x), dtype=bool)
+    if evidence is not None:
+        candidates = np.asarray(evidence, dtype=bool).reshape(len(x), -1).any(axis=1)
+        if not candidates.any():
+            raise ValueError("no sample carries evidence; pass evidence=None to pick among all samples")
+    correct = _predict(classifier, torch.as_tensor(x), DEFAULT_BATCH_SIZE) == y
+    chosen = np.flatnonzero(candidates & correct)
+    return int(chosen[0] if len(chosen) else np.flatnonzero(candidates)[0])
+
+
+def area_under_curve(curve: pd.DataFrame) -> float:
+    """Trapezoidal area under one accuracy–suppression curve (``level``, ``accuracy``), levels in [0, 1]."""
+    missing = {"level", "accuracy"} - set(curve.columns)
+    if missing:
+        raise ValueError(f"a suppression curve needs the columns level and accuracy; missing {sorted(missing)}")
+    if curve["level"].duplicated().any():
+        raise ValueError("the curve has repeated levels: pass one method and run at a time (see auc_table)")
+    ordered = curve.sort_values("level")
+    return float(np.trapezoid(ordered["accuracy"], ordered["level"]))
+
+
+def auc_table(curves: pd.DataFrame, by: Sequence[str] = ("method", "run")) -> pd.DataFrame:
+    """The area under each curve of a long table: one row per combination of ``by`` with an ``auc`` column."""
+    by = [column for column in by if column in curves.columns]
+    if not by:
+        raise ValueError(f"auc_table groups the curves by columns that the table lacks: {list(curves.columns)}")
+    return curves.groupby(by, sort=False)[["level", "accuracy"]].apply(area_under_curve).rename("auc").reset_index()
+
+
+def method_ranking(
+    curves: pd.DataFrame, *, dataset_column: str = "dataset", exclude: Iterable[str] = ("none",)
+) -> pd.DataFrame:
+    """Methods ranked by area under the suppression curve, per data set and on average (1 = best).
+
+    The AUC of a method on a data set is averaged over its runs; methods are ranked within each data set
+    (ties share the mean rank) and ``mean_rank`` averages over data sets. ``none`` — the unsuppressed
+    reference, not a method — is left out by default.
+    """
+    frame = curves[~curves["method"].isin(list(exclude))]
+    if dataset_column not in frame.columns:
+        frame = frame.assign(**{dataset_column: "all"})
+    auc = auc_table(frame, by=(dataset_column, "method", "run"))
+    mean_auc = auc.groupby([dataset_column, "method"], sort=False)["auc"].mean().unstack(dataset_column)
+    ranks = mean_auc.rank(axis=0, ascending=False)
+    table = ranks.add_prefix("rank_").assign(
+        mean_rank=ranks.mean(axis=1), mean_auc=mean_auc.mean(axis=1), datasets=ranks.notna().sum(axis=1)
+    )
+    return table.sort_values(["mean_rank", "mean_auc"], ascending=[True, False]).rename_axis("method").reset_index()
+
+
+def suppression_curves(
+    classifier: nn.Module,
+    x: np.ndarray,
+    y: np.ndarray,
+    *,
+    explainers: Mapping[str, Any] | None = None,
+    methods: Sequence[str] = METHODS,
+    levels: Sequence[float] = DEFAULT_LEVELS,
+    seed: int = 0,
+    run: int = 0,
+    key: dict[str, Any] | None = None,
+    batch_size: int | None = None,
+    progress: bool = True,
+) -> pd.DataFrame:
+    """Suppression curves of every method for one classifier: a long table (``method, level, kept, accuracy, run``).
+
+    ``explainers`` maps ``tsinsight``/``palacio`` to the fitted explainers those methods read. Attributions
+    go through :func:`tsinsight.attribution.cached_attribute` with the caller's ``key`` (data set, profile,
+    model seed, ...): ``None`` computes them without storing. ``none`` is evaluated unsuppressed (see
+    :func:`suppression`).
+    """
+    explainers = dict(explainers or {})
+    unknown = [method for method in methods if method not in METHODS]
+    if unknown:
+        raise ValueError(f"unknown attribution methods {unknown}: choose from {', '.join(METHODS)}")
+    chosen = list(methods)
+    if progress:
+        from tqdm.auto import tqdm
+
+        chosen = tqdm(chosen, desc="suppression", leave=False)
+    frames = []
+    for method in chosen:
+        if method == "none":
+            attribution = None
+        else:
+            attribution = cached_attribute(
+                method, classifier, x, key=key, explainer=explainers.get(method), seed=seed, batch_size=batch_size
+            )
+        curve = suppression(classifier, x, y, attribution, levels)
+        frames.append(curve.assign(method=method, run=run))
+    return pd.concat(frames, ignore_index=True)[["method", "level", "kept", "accuracy", "run"]]
+
+
+def _check(classifier: nn.Module, x, y, attribution, levels) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    x = np.asarray(x, dtype=np.float32)
+    y = np.asarray(y)
+    if x.ndim != 3:
+        raise ValueError(f"inputs must be shaped (n, channels, length), got shape {x.shape}")
+    if y.shape != (len(x),):
+        raise ValueError(f"labels must be shaped ({len(x)},) to match the inputs, got shape {y.shape}")
+    if attribution is not None and np.shape(attribution) != x.shape:
+        raise ValueError(f"the attribution's shape {np.shape(attribution)} differs from the inputs' {x.shape}")
+    levels = np.asarray(levels, dtype=float)
+    if levels.ndim != 1 or len(levels) == 0 or (levels < 0).any() or (levels > 1).any():
+        raise ValueError(f"levels are fractions suppressed in [0, 1], got {levels.tolist()}")
+    if not isinstance(classifier, nn.Module):
+        raise TypeError(f"the classifier must be a torch nn.Module, got {type(classifier).__name__}")
+    return x, y, levels
+
+
+def _predict(classifier: nn.Module, x: torch.Tensor, batch_size: int) -> np.ndarray:
+    device = next(classifier.parameters()).device
+    with evaluating(classifier, gradients=False), torch.no_grad():
+        return torch.cat([classifier(chunk.to(device)).argmax(dim=1).cpu() for chunk in x.split(batch_size)]).numpy()
+
+
+def _accuracy(predicted: np.ndarray, y: np.ndarray) -> float:
+    return float((predicted == y).mean())
