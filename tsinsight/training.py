@@ -83,10 +83,8 @@ class TrainConfig:
                 f"unknown TrainConfig fields {sorted(unknown)}; known: {[f.name for f in dataclasses.fields(cls)]}"
             )
         budget = get_profile(profile)
-        settings = dict(
-            max_epochs=budget.max_epochs, batch_size=budget.batch_size, lr=budget.lr, seed=seed, **overrides
-        )
-        return cls(**settings)
+        settings = dict(max_epochs=budget.max_epochs, batch_size=budget.batch_size, lr=budget.lr, seed=seed)
+        return cls(**(settings | overrides))
 
     def key(self) -> dict:
         """The fields that decide the trained weights (for artifact keys): all but ``device`` and ``progress``."""
