@@ -2,7 +2,7 @@
 
 ``TSInsight(classifier, autoencoder, gamma=..., beta=...)`` takes a pretrained classifier and a pretrained
 auto-encoder; ``fit`` fine-tunes the auto-encoder (the classifier never changes) and ``attribute`` returns
-|auto-encoder output|, the paper's attribution. The loss modes (``TSInsight.loss`` computes every term):
+the magnitude of the auto-encoder's output, the paper's attribution. The loss modes (``TSInsight.loss`` computes every term):
 
 - ``tsinsight`` (Eq. 1): CE(Φ(D(E(x))), y) + γ·MSE(x, D(E(x))) + β·‖D(E(x))‖₁ + λ·‖W_E, W_D‖²;
   encoder and decoder are trained.
@@ -20,7 +20,7 @@ applied by Adam to the trained auto-encoder parameters only.
 
 Saliency I(x): the paper writes ∂a_L/∂x, the gradient of the classifier's last-layer activations (the
 logits) with respect to the input. We take the L1 norm over classes of that Jacobian,
-Σ_k |∂a_L,k/∂x| (the paper's own gradient baseline also uses all classes rather than one), computed on
+Σ_k ``|∂a_L,k/∂x|`` (the paper's own gradient baseline also uses all classes rather than one), computed on
 the classifier alone and min–max scaled per input to [0, 1].
 """
 
@@ -112,7 +112,7 @@ class TSInsight:
 
     # ------------------------------------------------------------------ the loss
     def saliency(self, x: torch.Tensor) -> torch.Tensor:
-        """I(x): Σ_k |∂logit_k/∂x| of the classifier alone, min–max scaled per input to [0, 1]."""
+        """I(x): Σ_k ``|∂logit_k/∂x|`` of the classifier alone, min–max scaled per input to [0, 1]."""
         explainer = Saliency(self.classifier)
         x = x.detach().requires_grad_(True)  # captum warns when it has to switch gradients on itself
         n_classes = self.classifier(x[:1]).shape[1]
@@ -218,11 +218,11 @@ class TSInsight:
         return self._apply(x, batch_size, absolute=False)
 
     def attribute(self, x, batch_size: int = 1024):
-        """TSInsight's attribution |D(E(x))|, shaped like ``x`` (numpy in → numpy out, tensor in → tensor out)."""
+        """TSInsight's attribution ``|D(E(x))|``, shaped like ``x`` (numpy in → numpy out, tensor in → tensor out)."""
         return self._apply(x, batch_size, absolute=True)
 
     def sparsity(self, x, tolerance: float = 0.05) -> float:
-        """Share of output points that are near zero: |D(E(x))| ≤ ``tolerance`` · (standard deviation of ``x``)."""
+        """Share of output points that are near zero: ``|D(E(x))|`` ≤ ``tolerance`` · (standard deviation of ``x``)."""
         if not tolerance > 0:
             raise ValueError(f"tolerance must be positive, got {tolerance!r}")
         x = np.asarray(x.detach().cpu() if isinstance(x, torch.Tensor) else x, dtype=np.float32)

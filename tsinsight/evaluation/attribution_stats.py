@@ -23,7 +23,7 @@ from scipy.stats import spearmanr
 def mass_per_step(attributions: np.ndarray) -> np.ndarray:
     """The average share of attribution mass at each time step: a ``(length,)`` array summing to 1.
 
-    Each input's |attribution| is summed over channels and normalised to sum 1, so every input weighs
+    Each input's absolute attribution is summed over channels and normalised to sum 1, so every input weighs
     the same; the shares are then averaged over inputs. Inputs whose attribution is all zero carry no
     mass to distribute and are left out; if every input is all zero a ``ValueError`` is raised.
     """
