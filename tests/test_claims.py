@@ -86,7 +86,10 @@ def test_suppression_ranking_claim():
 def test_all_claims_reports_missing_tables_and_reads_saved_ones():
     report = claims.all_claims("smoke")
     assert set(report.verdict) == {"not comparable"} and (report.ours == "not run").all()
-    results.save("accuracy_ford_a", accuracy_rows("ford_a", [0.92], [0.93]), "smoke")
-    report = claims.all_claims("smoke")
+    results.save("accuracy_ford_a", accuracy_rows("ford_a", [0.92], [0.93]), "cpu")
+    report = claims.all_claims("cpu")
     table3 = report[report.figure == "Table 3"]
     assert len(table3) == 2 and table3.dataset.eq("ford_a").all()
+    assert list(table3.verdict) == ["not comparable", "reproduced"]
+    results.save("accuracy_ford_a", accuracy_rows("ford_a", [0.92], [0.93]), "smoke")
+    assert set(claims.all_claims("smoke").verdict) == {"not comparable"}
