@@ -12,10 +12,17 @@ _NAMES = [
     "integrated_gradients", "smoothgrad", "guided_backprop", "gradcam", "guided_gradcam",
     "classifier", "autoencoder", "sparsity_only", "saliency", "input",
 ]  # fmt: skip
-# The headline variants get fixed strong hues; every other name takes the next tab20 colour not already used.
+# The headline variants get fixed strong hues; the others take tab20's strong hues first (in the order of
+# _BY_PROMINENCE, so the variants of Figs. 1-2 and the common baselines stay readable), then its pale ones.
 _FIXED = {"tsinsight": "#d62728", "palacio": "#1f77b4", "classifier": "#2ca02c", "input": "#444444", "none": "#7f7f7f"}
-_POOL = iter(c for c in sns.color_palette("tab20", 20).as_hex() if c not in _FIXED.values())
-METHOD_COLORS: dict[str, str] = {name: _FIXED.get(name) or next(_POOL) for name in _NAMES}
+_TAB20 = sns.color_palette("tab20", 20).as_hex()
+_POOL = iter(c for c in _TAB20[0::2] + _TAB20[1::2] if c not in _FIXED.values())
+_BY_PROMINENCE = [
+    "autoencoder", "sparsity_only", "gradient", "integrated_gradients", "occlusion", "gradcam", "saliency",
+    "guided_backprop", "smoothgrad", "gradient_x_input", "guided_gradcam", "input_magnitude", "random",
+]  # fmt: skip
+METHOD_COLORS: dict[str, str] = dict(_FIXED) | {name: next(_POOL) for name in _BY_PROMINENCE}
+assert set(METHOD_COLORS) == set(_NAMES), "every method and variant needs a colour"
 
 # Readable names for legends and tables.
 METHOD_LABELS: dict[str, str] = {
