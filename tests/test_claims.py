@@ -6,7 +6,7 @@ import pytest
 from tsinsight import claims, results
 
 
-def accuracy_rows(dataset, classifier, tsinsight, *, substitute=False, majority=0.5):
+def accuracy_rows(dataset, classifier, tsinsight, *, substitute=False, majority=0.5, gamma=2.0, beta=1e-4):
     return pd.DataFrame(
         [
             dict(
@@ -17,6 +17,8 @@ def accuracy_rows(dataset, classifier, tsinsight, *, substitute=False, majority=
                 substitute=substitute,
                 majority=majority,
                 kind="cnn",
+                gamma=gamma,
+                beta=beta,
             )
             for run, (c, t) in enumerate(zip(classifier, tsinsight, strict=True))
             for model, value in (("classifier", c), ("tsinsight", t))
@@ -39,7 +41,12 @@ def test_table3_flags_lost_accuracy_and_untrained_classifiers():
     assert [c.verdict for c in lost] == ["reproduced", "not reproduced"]
     untrained = claims.table3_claims(accuracy_rows("ford_a", [0.51], [0.51], majority=0.51), "paper")
     assert untrained[1].verdict == "not comparable" and "majority" in untrained[1].why
-    substitute = claims.table3_claims(accuracy_rows("uwave_gesture", [0.92], [0.92], substitute=True), "paper")
+    other_beta = claims.table3_claims(accuracy_rows("ford_a", [0.90], [0.90], beta=1e-2), "paper")
+    assert other_beta[0].verdict == "reproduced" and other_beta[1].verdict == "not comparable"
+    assert "γ, β differ" in other_beta[1].why
+    substitute = claims.table3_claims(
+        accuracy_rows("uwave_gesture", [0.92], [0.92], substitute=True, gamma=4.0, beta=5e-4), "paper"
+    )
     assert substitute[0].verdict == "not comparable" and "substitute" in substitute[0].why
 
 

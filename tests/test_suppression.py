@@ -48,10 +48,15 @@ def _problem(model_kind=CNNClassifier, n=12, channels=2, length=10, classes=3, s
     return classifier, x, y, rng.random(x.shape).astype(np.float32)
 
 
-def test_rank_points_orders_by_attribution_and_breaks_ties_by_index():
-    attribution = np.array([[[0.2, 0.9, 0.2], [0.5, 0.2, 0.0]]])
-    np.testing.assert_array_equal(rank_points(attribution), [[2, 0, 3, 1, 4, 5]])
-    np.testing.assert_array_equal(rank_points(np.ones((1, 2, 2))), [[0, 1, 2, 3]])
+def test_rank_points_orders_by_attribution_and_breaks_ties_reproducibly_without_favouring_a_channel():
+    attribution = np.array([[[0.2, 0.9, 0.3], [0.5, 0.25, 0.0]]])
+    np.testing.assert_array_equal(rank_points(attribution), [[4, 0, 2, 1, 3, 5]])
+    constant = np.ones((400, 3, 5))  # like GradCAM: every channel the same
+    ranks = rank_points(constant)
+    np.testing.assert_array_equal(ranks, rank_points(constant))
+    np.testing.assert_array_equal(np.sort(ranks, axis=1), np.tile(np.arange(15), (400, 1)))
+    first_channel = np.argmin(ranks, axis=1) // 5
+    assert np.bincount(first_channel, minlength=3).min() > 80  # the top point falls on every channel alike
 
 
 def test_kept_points_rounds_the_suppressed_share():

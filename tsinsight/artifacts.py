@@ -18,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+import numpy as np
 import torch
 
 T = TypeVar("T")
@@ -38,6 +39,16 @@ def artifact_key(parts: dict[str, Any]) -> str:
     """A stable hash of ``parts`` (which must be JSON-serialisable) and the code version."""
     payload = json.dumps({"code_version": CODE_VERSION, **parts}, sort_keys=True, default=str)
     return hashlib.sha256(payload.encode()).hexdigest()[:20]
+
+
+def fingerprint(*arrays) -> str:
+    """A short content hash of numpy arrays (shape and bytes): part of a key when an artifact depends on data."""
+    digest = hashlib.sha256()
+    for array in arrays:
+        array = np.ascontiguousarray(array)
+        digest.update(f"{array.dtype}{array.shape}".encode())
+        digest.update(array.tobytes())
+    return digest.hexdigest()[:16]
 
 
 def atomic_write_bytes(path: Path, write: Callable[[Any], None]) -> None:

@@ -6,7 +6,7 @@ defines them:
 
 - ``none``: no importance measure; a constant. The paper's *None* line is the unsuppressed input, which
   :func:`tsinsight.evaluation.suppression.suppression` evaluates when given ``attribution=None``; the
-  constant exists so that every name yields an array (ranking it keeps points in index order).
+  constant exists so that every name yields an array (ranking it gives a fixed pseudo-random order).
 - ``random``: uniform noise from ``numpy.random.default_rng(seed)``.
 - ``input_magnitude``: ``|x|``.
 - ``occlusion``: Captum ``Occlusion`` with a zero window of 1 channel × 3 steps slid over every channel and
@@ -38,7 +38,6 @@ around the gradients of recurrent models, whose cuDNN kernels have no backward i
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -58,7 +57,8 @@ from captum.attr import (
 )
 from torch import nn
 
-from tsinsight.artifacts import cached
+from tsinsight.artifacts import cached, fingerprint
+from tsinsight.models import rnn_backward_allowed
 
 METHODS: tuple[str, ...] = (
     "none",
@@ -131,8 +131,7 @@ def attribute(
     if method not in METHODS:
         raise ValueError(f"unknown attribution method {method!r}: choose one of {', '.join(METHODS)}")
     x_np = _check_input(classifier, x)
-    if batch_size is None:
-        batch_size = DEFAULT_BATCH_SIZE.get(next(classifier.parameters()).device.type, DEFAULT_BATCH_SIZE["cpu"])
+    batch_size = _resolve_batch_size(classifier, batch_size)
     for name, value in dict(batch_size=batch_size, n_steps=n_steps, n_samples=n_samples).items():
         if not isinstance(value, int) or value < 1:
             raise ValueError(f"{name} must be a positive integer, got {value!r}")
@@ -144,7 +143,7 @@ def attribute(
     elif method == "input_magnitude":
         result = np.abs(x_np)
     elif method in EXPLAINER_METHODS:
-        result = _explainer_attribution(method, explainer, x_np, batch_size)
+        result = _explainer_attribution(method, classifier, explainer, x_np, batch_size)
     else:
         result = _model_attribution(method, classifier, x_np, seed, batch_size, n_steps, n_samples, progress)
 
@@ -178,14 +177,16 @@ def cached_attribute(
             method, classifier, x, explainer=explainer, seed=seed, batch_size=batch_size, progress=progress
         )
     x_np = _check_input(classifier, x)
+    batch_size = _resolve_batch_size(classifier, batch_size)
     parts = {
         **key,
         "method": method,
         "seed": seed,
+        "batch_size": batch_size,  # SmoothGrad's noise is drawn per chunk
         "n_samples": len(x_np),
-        "x": _fingerprint([x_np]),
-        "classifier": _fingerprint(_weights(classifier)),
-        "explainer": _fingerprint(_weights(explainer))
+        "x": fingerprint(x_np),
+        "classifier": fingerprint(*_weights(classifier)),
+        "explainer": fingerprint(*_weights(explainer))
         if method in EXPLAINER_METHODS and explainer is not None
         else None,
     }
@@ -210,12 +211,26 @@ def _check_input(classifier: nn.Module, x: np.ndarray | torch.Tensor) -> np.ndar
     return x_np.astype(np.float32, copy=False)
 
 
-def _explainer_attribution(method: str, explainer: Any, x: np.ndarray, batch_size: int) -> np.ndarray:
+def _resolve_batch_size(classifier: nn.Module, batch_size: int | None) -> int:
+    if batch_size is not None:
+        return batch_size
+    return DEFAULT_BATCH_SIZE.get(next(classifier.parameters()).device.type, DEFAULT_BATCH_SIZE["cpu"])
+
+
+def _explainer_attribution(
+    method: str, classifier: nn.Module, explainer: Any, x: np.ndarray, batch_size: int
+) -> np.ndarray:
     if explainer is None or not hasattr(explainer, "attribute"):
         raise ValueError(f"method {method!r} needs explainer=<a fitted TSInsight in mode {method!r}>")
     mode = getattr(explainer, "mode", method)
     if mode != method:
         raise ValueError(f"method {method!r} got an explainer fitted in mode {mode!r}; pass the {method!r} one")
+    fitted_on = getattr(explainer, "classifier", None)
+    if fitted_on is not None and fingerprint(*_weights(fitted_on)) != fingerprint(*_weights(classifier)):
+        raise ValueError(
+            f"the {method!r} explainer was fitted in front of another classifier: its attribution would explain "
+            "that one; pass the explainer fitted on this classifier"
+        )
     parts = [np.asarray(explainer.attribute(x[start : start + batch_size])) for start in range(0, len(x), batch_size)]
     return np.concatenate(parts)
 
@@ -228,10 +243,9 @@ def evaluating(model: nn.Module, *, gradients: bool = True) -> Iterator[None]:
     in eval mode.
     """
     was_training = model.training
-    recurrent = gradients and any(isinstance(module, nn.RNNBase) for module in model.modules())
     model.eval()
     try:
-        with torch.backends.cudnn.flags(enabled=False) if recurrent else contextlib.nullcontext():
+        with rnn_backward_allowed(model) if gradients else contextlib.nullcontext():
             yield
     finally:
         model.train(was_training)
@@ -368,11 +382,3 @@ def _weights(obj: Any) -> list[np.ndarray]:
     if not isinstance(module, nn.Module):
         return []
     return [tensor.detach().cpu().numpy() for tensor in module.state_dict().values()]
-
-
-def _fingerprint(arrays: list[np.ndarray]) -> str:
-    digest = hashlib.sha256()
-    for array in arrays:
-        digest.update(str(array.shape).encode())
-        digest.update(np.ascontiguousarray(array).tobytes())
-    return digest.hexdigest()[:16]

@@ -19,9 +19,9 @@ with both terms as means, β that small would have no visible effect. λ is ``Tr
 applied by Adam to the trained auto-encoder parameters only.
 
 Saliency I(x): the paper writes ∂a_L/∂x, the gradient of the classifier's last-layer activations (the
-logits) with respect to the input. We take the L1 norm over classes of that Jacobian,
-Σ_k ``|∂a_L,k/∂x|`` (the paper's own gradient baseline also uses all classes rather than one), computed on
-the classifier alone and min–max scaled per input to [0, 1].
+logits) with respect to the input. It is the ``gradient`` attribution of :mod:`tsinsight.attribution` (the
+gradient of all classes' logits, one definition for the whole book), computed on the classifier alone and
+min–max scaled per input to [0, 1].
 """
 
 from __future__ import annotations
@@ -33,9 +33,9 @@ import numpy as np
 import pandas as pd
 import torch
 import torch.nn.functional as F
-from captum.attr import Saliency
 from torch import nn
 
+from tsinsight.attribution import attribute
 from tsinsight.models import rnn_backward_allowed
 from tsinsight.training import (
     Batch,
@@ -112,12 +112,8 @@ class TSInsight:
 
     # ------------------------------------------------------------------ the loss
     def saliency(self, x: torch.Tensor) -> torch.Tensor:
-        """I(x): Σ_k ``|∂logit_k/∂x|`` of the classifier alone, min–max scaled per input to [0, 1]."""
-        explainer = Saliency(self.classifier)
-        x = x.detach().requires_grad_(True)  # captum warns when it has to switch gradients on itself
-        n_classes = self.classifier(x[:1]).shape[1]
-        with rnn_backward_allowed(self.classifier):
-            grads = sum(explainer.attribute(x, target=k, abs=True) for k in range(n_classes))
+        """I(x): the classifier's ``gradient`` attribution (all classes), min–max scaled per input to [0, 1]."""
+        grads = torch.as_tensor(attribute("gradient", self.classifier, x.detach()), device=x.device)
         flat = grads.flatten(1)
         low, high = flat.min(dim=1, keepdim=True).values, flat.max(dim=1, keepdim=True).values
         return ((flat - low) / (high - low).clamp_min(1e-12)).view_as(x).detach()

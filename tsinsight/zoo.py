@@ -63,6 +63,16 @@ def dataset(name: str, profile: str | Profile, seed: int = DATA_SEED):
     return _dataset(name, get_profile(profile), seed)
 
 
+def evaluation_set(name: str, profile: str | Profile, n: int | None = None):
+    """The test samples an evaluation runs on: ``n`` (default ``profile.n_eval``) of them, stratified and seeded.
+
+    Several archives sort their test sets by class, so the first ``n`` samples could hold a single class.
+    Returns a ``Split`` (``x``, ``y`` and, for ``synthetic_anomaly``, ``evidence``).
+    """
+    profile = get_profile(profile)
+    return dataset(name, profile).subsample(max_test=n or profile.n_eval, seed=DATA_SEED).test
+
+
 def _data_key(name: str, profile: Profile) -> dict:
     data = dataset(name, profile)
     return dict(
@@ -319,7 +329,8 @@ def tradeoff(
 
     profile = get_profile(profile)
     data = dataset(name, profile)
-    x, y = data.test.x[: profile.n_eval], data.test.y[: profile.n_eval]
+    evaluated = evaluation_set(name, profile)
+    x, y = evaluated.x, evaluated.y
     paper_gamma, paper_beta = paper.hyperparameters(name)
     settings = [("grid", "tsinsight", float(g), float(b)) for g in gammas for b in betas]
     settings += [("paper", "tsinsight", paper_gamma, paper_beta), ("saliency", "saliency", None, None)]

@@ -531,7 +531,8 @@ def load(
 def is_available(name: str, mirror: str | Path | None = None) -> bool:
     """Whether ``load(name, download=False)`` can succeed: a processed cache or the source files are present."""
     spec = _spec(name)
-    cached = any(p.with_suffix(".json").exists() for p in (cache.data_dir() / "cache").glob(f"{name}-seed*.npz"))
+    # Every cache entry has a .json sidecar, whether its arrays are an .npz or a folder of memory-mapped .npy files.
+    cached = any((cache.data_dir() / "cache").glob(f"{name}-seed*.json"))
     return cached or spec.find(mirror) is not None
 
 

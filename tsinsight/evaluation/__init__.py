@@ -8,5 +8,10 @@
 - ``landscape``: filter-normalised loss surfaces (Fig. 8).
 - ``attribution_stats``: attribution mass over time and agreement between attributions (Fig. 9, Section 6.2).
 
-Import the submodule you need, e.g. ``from tsinsight.evaluation.suppression import suppression``.
+Import the submodule you need, e.g. ``from tsinsight.evaluation.suppression import auc_table``. The suppression
+test itself is also ``tsinsight.evaluation.suppression(classifier, x, y, attribution, levels)``.
 """
+
+from tsinsight.evaluation.suppression import suppression
+
+__all__ = ["suppression"]

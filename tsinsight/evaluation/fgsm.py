@@ -19,6 +19,9 @@ from captum.robust import FGSM
 from torch import nn
 from tqdm import tqdm
 
+from tsinsight.models import rnn_backward_allowed
+from tsinsight.training import resolve_device
+
 
 def fgsm_accuracy(
     model: nn.Module,
@@ -37,17 +40,15 @@ def fgsm_accuracy(
     eval mode on a private copy on ``device`` (``None``: CUDA when available, else CPU). ε = 0 leaves the
     inputs unchanged, so its row is the clean accuracy. Accuracy is a fraction in [0, 1].
     """
-    inputs, labels = _check_inputs(x, y)
+    inputs, labels = check_labelled_inputs(x, y)
     epsilons = _check_epsilons(epsilons)
     if not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
-    device = _resolve_device(device)
+    device = resolve_device(device)
     model = copy.deepcopy(model).to(device).eval()
     for parameter in model.parameters():
         parameter.requires_grad_(False)  # the attack needs gradients with respect to the input only
     attack = FGSM(model, loss_func=nn.CrossEntropyLoss(reduction="none"))
-    # cuDNN cannot backpropagate through a recurrent layer in eval mode; the native kernels can.
-    has_rnn = any(isinstance(module, nn.RNNBase) for module in model.modules())
 
     correct = np.zeros(len(epsilons), dtype=np.int64)
     starts = range(0, len(inputs), batch_size)
@@ -56,7 +57,7 @@ def fgsm_accuracy(
         batch = inputs[start : start + batch_size].to(device).requires_grad_(True)
         target = labels[start : start + batch_size].to(device)
         for index, epsilon in enumerate(epsilons):
-            with torch.backends.cudnn.flags(enabled=not has_rnn):
+            with rnn_backward_allowed(model):
                 adversarial = attack.perturb(batch, epsilon=epsilon, target=target).detach()
             with torch.no_grad():
                 correct[index] += int((model(adversarial).argmax(dim=1) == target).sum())
@@ -83,7 +84,10 @@ def fgsm_curves(
     return pd.concat(frames, ignore_index=True)[["model", "epsilon", "accuracy"]]
 
 
-def _check_inputs(x: np.ndarray | torch.Tensor, y: np.ndarray | torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def check_labelled_inputs(
+    x: np.ndarray | torch.Tensor, y: np.ndarray | torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """``x`` as a float tensor ``(n, ...)`` and ``y`` as one integer label per input, or a clear error."""
     inputs = x.detach().float() if isinstance(x, torch.Tensor) else torch.as_tensor(np.asarray(x), dtype=torch.float32)
     labels = y.detach().long() if isinstance(y, torch.Tensor) else torch.as_tensor(np.asarray(y), dtype=torch.long)
     if inputs.dim() < 2 or len(inputs) == 0:
@@ -100,9 +104,3 @@ def _check_epsilons(epsilons: Sequence[float]) -> list[float]:
     if any(not np.isfinite(value) or value < 0 for value in values):
         raise ValueError(f"every ε must be finite and non-negative, got {values}")
     return values
-
-
-def _resolve_device(device: str | torch.device | None) -> torch.device:
-    if device is None:
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)

@@ -9,7 +9,7 @@ evidence flagged) at each threshold. The areas under precision and under recall,
 fraction ``k / points`` (from ``1 / points`` to 1) on the x axis, summarise the sweep (AUP, AUR; higher
 is better; a perfect ranking of one evidence point scores AUR ``1 − 1 / points``). We add the
 share of samples whose single top-ranked point is evidence (``top1``). Points are ranked as in the
-suppression test (:func:`tsinsight.evaluation.suppression.rank_points`, ties in index order).
+suppression test (:func:`tsinsight.evaluation.suppression.rank_points`, ties in a fixed pseudo-random order).
 """
 
 from __future__ import annotations

@@ -24,6 +24,8 @@ from torch import nn
 from torch.func import jacrev, vmap
 from tqdm import tqdm
 
+from tsinsight.training import resolve_device
+
 # Budgets, in float32 values, that bound the memory of one vmapped batch: the per-sample Jacobians it
 # returns (2**25 ≈ 128 MiB) and the activations of the vector-Jacobian products jacrev runs at once, one
 # per output entry and input (2**27 ≈ 512 MiB). Short inputs (10×50) go in large batches; long ones
@@ -50,7 +52,7 @@ def average_jacobian(
     inputs = _as_tensor(x)
     if inputs.dim() < 2 or len(inputs) == 0:
         raise ValueError(f"x must be a non-empty batch shaped (n, *input_shape), got shape {tuple(inputs.shape)}")
-    device = _resolve_device(device)
+    device = resolve_device(device)
     model = copy.deepcopy(model).to(device).eval()
     for parameter in model.parameters():
         parameter.requires_grad_(False)
@@ -174,9 +176,3 @@ def _check_spectrum(values: np.ndarray) -> np.ndarray:
 
 def _as_tensor(x: np.ndarray | torch.Tensor) -> torch.Tensor:
     return x.detach().float() if isinstance(x, torch.Tensor) else torch.as_tensor(np.asarray(x), dtype=torch.float32)
-
-
-def _resolve_device(device: str | torch.device | None) -> torch.device:
-    if device is None:
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)

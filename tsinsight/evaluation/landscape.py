@@ -37,6 +37,10 @@ from torch import nn
 from torch.func import functional_call, vmap
 from tqdm import tqdm
 
+from tsinsight.evaluation.fgsm import check_labelled_inputs
+from tsinsight.models import contains_rnn
+from tsinsight.training import resolve_device
+
 Direction = dict[str, torch.Tensor]
 
 
@@ -114,7 +118,7 @@ def loss_landscape(
     call on batches of ``batch_size`` inputs. The model is evaluated in eval mode on a private copy on
     ``device`` (``None``: CUDA when available, else CPU).
     """
-    inputs, labels = _check_inputs(x, y)
+    inputs, labels = check_labelled_inputs(x, y)
     if not isinstance(points, int) or points < 2:
         raise ValueError(f"points must be an integer ≥ 2 (the paper: 41), got {points!r}")
     if not span > 0:
@@ -124,7 +128,7 @@ def loss_landscape(
             raise ValueError(f"{name} must be a positive integer, got {value!r}")
     names = moving_parameter_names(model, moving)  # checks ``moving`` against the caller's model
     delta, eta = random_directions(model, moving=moving, seed=seed)
-    device = _resolve_device(device)
+    device = resolve_device(device)
     model = copy.deepcopy(model).to(device).eval()
 
     parameters = {name: value.detach() for name, value in model.named_parameters()}
@@ -138,7 +142,7 @@ def loss_landscape(
         logits = functional_call(model, {**fixed, **moved}, (batch,))
         return nn.functional.cross_entropy(logits, target, reduction="sum")
 
-    if any(isinstance(module, nn.RNNBase) for module in model.modules()):
+    if contains_rnn(model):
         # PyTorch has no vmap rule for its fused recurrent kernels: evaluate the chunk's points one by one.
         def loss_on_grid(moved: dict[str, torch.Tensor], batch: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
             chunk = len(next(iter(moved.values())))
@@ -227,19 +231,3 @@ def _check_frame(frame: pd.DataFrame) -> None:
     missing = {"alpha", "beta", "loss"} - set(frame.columns)
     if missing:
         raise ValueError(f"expected a loss_landscape frame with columns alpha, beta, loss; missing {sorted(missing)}")
-
-
-def _check_inputs(x: np.ndarray | torch.Tensor, y: np.ndarray | torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    inputs = x.detach().float() if isinstance(x, torch.Tensor) else torch.as_tensor(np.asarray(x), dtype=torch.float32)
-    labels = y.detach().long() if isinstance(y, torch.Tensor) else torch.as_tensor(np.asarray(y), dtype=torch.long)
-    if inputs.dim() < 2 or len(inputs) == 0:
-        raise ValueError(f"x must be a non-empty batch shaped (n, channels, length), got shape {tuple(inputs.shape)}")
-    if labels.shape != (len(inputs),):
-        raise ValueError(f"y must hold one label per input: expected shape ({len(inputs)},), got {tuple(labels.shape)}")
-    return inputs, labels
-
-
-def _resolve_device(device: str | torch.device | None) -> torch.device:
-    if device is None:
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)

@@ -32,13 +32,15 @@ DEFAULT_BATCH_SIZE = 512  # suppressed inputs per forward pass
 def rank_points(attribution: np.ndarray) -> np.ndarray:
     """Per sample, each point's rank by attribution (0 = most important), as ``int64`` of ``(n, channels·length)``.
 
-    Ties keep index order (channel-major, then time): a stable sort, so the ranking is deterministic.
+    Ties are broken in a fixed pseudo-random order (the same for every call): index order would favour the
+    first channel wherever a method gives every channel the same value (GradCAM broadcasts over channels).
     """
     attribution = np.asarray(attribution)
     if attribution.ndim != 3:
         raise ValueError(f"attributions must be shaped (n, channels, length), got shape {attribution.shape}")
     flat = attribution.reshape(len(attribution), -1)
-    order = np.argsort(-flat, axis=1, kind="stable")
+    tie_break = np.random.default_rng(0).random(flat.shape)
+    order = np.lexsort((tie_break, -flat), axis=1)
     ranks = np.empty_like(order)
     np.put_along_axis(ranks, order, np.arange(flat.shape[1])[None, :].repeat(len(flat), axis=0), axis=1)
     return ranks
