@@ -100,3 +100,9 @@ def test_all_claims_reports_missing_tables_and_reads_saved_ones():
     assert list(table3.verdict) == ["not comparable", "reproduced"]
     results.save("accuracy_ford_a", accuracy_rows("ford_a", [0.92], [0.93]), "smoke")
     assert set(claims.all_claims("smoke").verdict) == {"not comparable"}
+
+
+def test_learnt_is_relative_to_the_majority_guess():
+    assert claims.learnt(0.99, 0.968)  # Forest Cover: 97 % majority, yet two thirds of its errors removed
+    assert not claims.learnt(0.97, 0.968)
+    assert claims.learnt(0.25, 0.03) and not claims.learnt(0.1, 0.03)
