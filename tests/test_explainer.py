@@ -7,8 +7,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 from torch import nn
+from toys import toy_dataset
 
-from tsinsight.data.dataset import Dataset, Split
+from tsinsight.data.dataset import Dataset
 from tsinsight.explainer import MODES, SALIENCY_C, TSInsight
 from tsinsight.models import AutoEncoder, CNNClassifier
 from tsinsight.training import TrainConfig, accuracy, fit_classifier
@@ -18,17 +19,7 @@ WEIGHTS = {"tsinsight": dict(gamma=1.0, beta=1e-3), "palacio": {}, "sparsity_onl
 
 
 def toy(n_train=192, n_val=64, channels=3, length=24, seed=0) -> Dataset:
-    """Random walks; class 1 carries a spike on channel 1 or 2 (a miniature synthetic anomaly set)."""
-    rng = np.random.default_rng(seed)
-
-    def split(n):
-        x = rng.normal(size=(n, channels, length)).astype(np.float32)
-        y = rng.integers(0, 2, size=n)
-        for i in np.flatnonzero(y):
-            x[i, rng.integers(1, channels), rng.integers(0, length)] += 6.0
-        return Split(x, y)
-
-    return Dataset("toy", split(n_train), split(n_val), split(n_val), n_classes=2, n_channels=channels, length=length)
+    return toy_dataset(n_train, n_val, n_val, channels, length, seed)
 
 
 @pytest.fixture(scope="module")

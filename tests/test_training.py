@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 import torch
 from torch import nn
+from toys import toy_dataset
 
 from tsinsight import paper
-from tsinsight.data.dataset import Dataset, Split
+from tsinsight.data.dataset import Dataset
 from tsinsight.models import AutoEncoder, CNNClassifier
 from tsinsight.profiles import get_profile
 from tsinsight.training import (
@@ -26,17 +27,7 @@ FAST = TrainConfig(lr=1e-3, max_epochs=3, batch_size=64, progress=False, device=
 
 
 def toy(n_train=192, n_val=64, channels=3, length=24, seed=0) -> Dataset:
-    """Random walks; class 1 carries a spike on channel 1 or 2 (a miniature synthetic anomaly set)."""
-    rng = np.random.default_rng(seed)
-
-    def split(n):
-        x = rng.normal(size=(n, channels, length)).astype(np.float32)
-        y = rng.integers(0, 2, size=n)
-        for i in np.flatnonzero(y):
-            x[i, rng.integers(1, channels), rng.integers(0, length)] += 6.0
-        return Split(x, y)
-
-    return Dataset("toy", split(n_train), split(n_val), split(n_val), n_classes=2, n_channels=channels, length=length)
+    return toy_dataset(n_train, n_val, n_val, channels, length, seed)
 
 
 def test_defaults_are_table_2():

@@ -2,12 +2,12 @@
 
 import dataclasses
 
-import numpy as np
 import pytest
 import torch
+from toys import toy_dataset
 
 from tsinsight import paper, zoo
-from tsinsight.data.dataset import Dataset, Split
+from tsinsight.data.dataset import Dataset
 from tsinsight.explainer import TSInsight
 from tsinsight.profiles import get_profile
 
@@ -15,16 +15,7 @@ TINY = dataclasses.replace(get_profile("smoke"), name="tiny", max_epochs=2, max_
 
 
 def toy(seed=0, channels=3, length=24) -> Dataset:
-    rng = np.random.default_rng(seed)
-
-    def split(n):
-        x = rng.normal(size=(n, channels, length)).astype(np.float32)
-        y = rng.integers(0, 2, size=n)
-        for i in np.flatnonzero(y):
-            x[i, rng.integers(1, channels), rng.integers(0, length)] += 6.0
-        return Split(x, y)
-
-    return Dataset("synthetic_anomaly", split(160), split(48), split(64), 2, channels, length, source="toy fixture")
+    return toy_dataset(160, 48, 64, channels, length, seed, name="synthetic_anomaly", source="toy fixture")
 
 
 @pytest.fixture(autouse=True)
