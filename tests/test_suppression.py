@@ -187,3 +187,12 @@ def test_suppression_curves_cover_every_method_and_cache_attributions(monkeypatc
     pd.testing.assert_frame_equal(long, again)
     with pytest.raises(ValueError, match="unknown attribution methods"):
         suppression_curves(classifier, x, y, methods=["gradients"], progress=False)
+
+
+def test_suppression_refuses_non_finite_attributions_and_non_integer_labels():
+    classifier, x, y, attribution = _problem(CNNClassifier, seed=0)
+    attribution[0, 0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        suppression(classifier, x, y, attribution, [0.5])
+    with pytest.raises(ValueError, match="integer class indices"):
+        suppression(classifier, x, y.astype(float), None, [0.5])

@@ -228,6 +228,10 @@ def _check(classifier: nn.Module, x, y, attribution, levels) -> tuple[np.ndarray
         raise ValueError(f"labels must be shaped ({len(x)},) to match the inputs, got shape {y.shape}")
     if attribution is not None and np.shape(attribution) != x.shape:
         raise ValueError(f"the attribution's shape {np.shape(attribution)} differs from the inputs' {x.shape}")
+    if attribution is not None and not np.isfinite(attribution).all():
+        raise ValueError("the attribution holds NaN or infinite values: a ranking of them would be arbitrary")
+    if not np.issubdtype(y.dtype, np.integer):
+        raise ValueError(f"labels must be integer class indices, got dtype {y.dtype}")
     levels = np.asarray(levels, dtype=float)
     if levels.ndim != 1 or len(levels) == 0 or (levels < 0).any() or (levels > 1).any():
         raise ValueError(f"levels are fractions suppressed in [0, 1], got {levels.tolist()}")
