@@ -24,8 +24,8 @@ def toy_zoo(tmp_path, monkeypatch):
     zoo._dataset.cache_clear()
 
 
-def test_fgsm_curves_cover_every_model_run_and_epsilon_and_are_cached(monkeypatch):
-    curves = experiments.fgsm_curves("synthetic_anomaly", TINY, [0.0, 0.5])
+def test_fgsm_robustness_covers_every_model_run_and_epsilon_and_are_cached(monkeypatch):
+    curves = experiments.fgsm_robustness("synthetic_anomaly", TINY, [0.0, 0.5])
     assert len(curves) == 3 * 2 * 2 and set(curves.model) == {"classifier", "palacio", "tsinsight"}
     clean = curves[curves.epsilon == 0.0].set_index(["model", "run"]).accuracy
     attacked = curves[curves.epsilon == 0.5].set_index(["model", "run"]).accuracy
@@ -35,7 +35,7 @@ def test_fgsm_curves_cover_every_model_run_and_epsilon_and_are_cached(monkeypatc
         raise AssertionError("a cached FGSM curve was recomputed")
 
     monkeypatch.setattr(experiments, "fgsm_accuracy", no_attack)
-    assert experiments.fgsm_curves("synthetic_anomaly", TINY, [0.0, 0.5]).equals(curves)
+    assert experiments.fgsm_robustness("synthetic_anomaly", TINY, [0.0, 0.5]).equals(curves)
 
 
 def test_jacobian_spectra_are_sorted_singular_values_per_model_and_run():
@@ -52,4 +52,4 @@ def test_landscapes_and_instance_attributions():
     attributions = experiments.instance_attributions("synthetic_anomaly", TINY, [0, 3])
     assert attributions.shape == (2, 3, 24) and (attributions >= 0).all()
     with pytest.raises(ValueError, match="runs must be a positive integer"):
-        experiments.fgsm_curves("synthetic_anomaly", TINY, [0.0], runs=0)
+        experiments.fgsm_robustness("synthetic_anomaly", TINY, [0.0], runs=0)

@@ -48,7 +48,7 @@ def _model(name: str, profile: Profile, seed: int, model: str, part: str) -> tup
     return getattr(trained.model, part), trained.key
 
 
-def fgsm_curves(
+def fgsm_robustness(
     name: str,
     profile: str | Profile,
     epsilons,
