@@ -53,6 +53,13 @@ SALIENCY_C = 10.0  # the paper's constant C scaling the saliency-weighted sparsi
 _USES = {"tsinsight": ("gamma", "beta"), "palacio": (), "sparsity_only": ("beta",), "saliency": ()}
 
 
+def near_zero_share(output, x, tolerance: float = 0.05) -> float:
+    """Share of the points of ``output`` whose magnitude is at most ``tolerance`` · (standard deviation of ``x``)."""
+    if not tolerance > 0:
+        raise ValueError(f"tolerance must be positive, got {tolerance!r}")
+    return float((np.abs(np.asarray(output)) <= tolerance * np.asarray(x).std()).mean())
+
+
 class Pipeline(nn.Module):
     """The auto-encoder followed by the classifier; the classifier stays in eval mode whatever ``train()`` says."""
 
@@ -219,10 +226,8 @@ class TSInsight:
 
     def sparsity(self, x, tolerance: float = 0.05) -> float:
         """Share of output points that are near zero: ``|D(E(x))|`` ≤ ``tolerance`` · (standard deviation of ``x``)."""
-        if not tolerance > 0:
-            raise ValueError(f"tolerance must be positive, got {tolerance!r}")
         x = np.asarray(x.detach().cpu() if isinstance(x, torch.Tensor) else x, dtype=np.float32)
-        return float((self.attribute(x) <= tolerance * x.std()).mean())
+        return near_zero_share(self.reconstruct(x), x, tolerance)
 
     @torch.no_grad()
     def _apply(self, x, batch_size: int, absolute: bool):

@@ -21,10 +21,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import torch
-from scipy.stats import spearmanr
 from torch import nn
 
 from tsinsight.attribution import EXPLAINER_METHODS, METHODS, attribute
+from tsinsight.evaluation import attribution_stats
 
 SANITY_METHODS: tuple[str, ...] = tuple(method for method in METHODS if method != "none")  # a constant has no ranks
 
@@ -79,12 +79,7 @@ def rank_correlation(before: np.ndarray, after: np.ndarray) -> np.ndarray:
     before, after = np.asarray(before), np.asarray(after)
     if before.shape != after.shape:
         raise ValueError(f"attributions of shapes {before.shape} and {after.shape} cannot be compared")
-    flat_before, flat_after = before.reshape(len(before), -1), after.reshape(len(after), -1)
-    correlations = np.full(len(before), np.nan)
-    for index, (a, b) in enumerate(zip(flat_before, flat_after, strict=True)):
-        if np.ptp(a) > 0 and np.ptp(b) > 0:  # spearmanr is undefined (and warns) for a constant vector
-            correlations[index] = spearmanr(a, b).statistic
-    return correlations
+    return np.array([attribution_stats.rank_correlation(a, b) for a, b in zip(before, after, strict=True)])
 
 
 def sanity_check(

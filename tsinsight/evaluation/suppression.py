@@ -24,6 +24,7 @@ import torch
 from torch import nn
 
 from tsinsight.attribution import METHODS, cached_attribute, evaluating
+from tsinsight.training import predict
 
 DEFAULT_LEVELS: tuple[float, ...] = tuple(np.round(np.linspace(0.0, 1.0, 21), 2))  # 0 %, 5 %, …, 100 % suppressed
 DEFAULT_BATCH_SIZE = 512  # suppressed inputs per forward pass
@@ -70,7 +71,7 @@ def suppression(
     n, n_points = len(x), x[0].size
     keep = np.array([kept_points(level, n_points) for level in levels])
     if attribution is None:
-        clean = _accuracy(_predict(classifier, torch.as_tensor(x), batch_size), y)
+        clean = float((predict(classifier, x, batch_size) == y).mean())
         return pd.DataFrame({"level": levels, "kept": n_points, "accuracy": clean})
 
     device = next(classifier.parameters()).device
@@ -131,7 +132,7 @@ def example_index(classifier: nn.Module, x: np.ndarray, y: np.ndarray, evidence:
         candidates = np.asarray(evidence, dtype=bool).reshape(len(x), -1).any(axis=1)
         if not candidates.any():
             raise ValueError("no sample carries evidence; pass evidence=None to pick among all samples")
-    correct = _predict(classifier, torch.as_tensor(x), DEFAULT_BATCH_SIZE) == y
+    correct = predict(classifier, x, DEFAULT_BATCH_SIZE) == y
     chosen = np.flatnonzero(candidates & correct)
     return int(chosen[0] if len(chosen) else np.flatnonzero(candidates)[0])
 
@@ -238,13 +239,3 @@ def _check(classifier: nn.Module, x, y, attribution, levels) -> tuple[np.ndarray
     if not isinstance(classifier, nn.Module):
         raise TypeError(f"the classifier must be a torch nn.Module, got {type(classifier).__name__}")
     return x, y, levels
-
-
-def _predict(classifier: nn.Module, x: torch.Tensor, batch_size: int) -> np.ndarray:
-    device = next(classifier.parameters()).device
-    with evaluating(classifier, gradients=False), torch.no_grad():
-        return torch.cat([classifier(chunk.to(device)).argmax(dim=1).cpu() for chunk in x.split(batch_size)]).numpy()
-
-
-def _accuracy(predicted: np.ndarray, y: np.ndarray) -> float:
-    return float((predicted == y).mean())
