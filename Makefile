@@ -50,7 +50,7 @@ smoke-book: venv ## the whole book on the smoke profile
 	$(BIN)/python -m tsinsight.book build --profile smoke
 
 browser-check: venv ## load every page of the built book in headless Chromium
-	$(BIN)/python -m tsinsight.browser_check book/_build/html
+	$(BIN)/python tools/browser_check.py book/_build/html
 
 test: lint pytest smoke-book browser-check ## what CI runs: lint, unit tests, a smoke build of the book, the browser check
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 import torch
 
-from tsinsight import data, paper, zoo
+from tsinsight import data, experiments, paper, zoo
 from tsinsight.profiles import get_profile
 
 
@@ -35,7 +35,7 @@ def main() -> None:
     tables, timings = [], []
     for name in names:
         start = time.perf_counter()
-        table = zoo.accuracy_table(name, profile, runs=args.runs)
+        table = experiments.accuracy_table(name, profile, runs=args.runs)
         seconds = time.perf_counter() - start
         tables.append(table)
         mean = table.groupby("model").accuracy.agg(["mean", "std"]) * 100

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from tsinsight import browser_check
-from tsinsight.browser_check import (
+from tools import browser_check
+from tools.browser_check import (
     ChromiumUnavailable,
     check_book,
     ensure_chromium,

@@ -66,16 +66,12 @@ def test_fgsm_robustness_ordering():
 
 def test_jacobian_contraction_needs_a_margin_over_palacio():
     def summary(ts_share, pal_share, ts_rank=10, pal_rank=50):
-        return (
-            pd.DataFrame(
-                [
-                    dict(model="tsinsight", share_below_0_1=ts_share, effective_rank=ts_rank, dimensions=100),
-                    dict(model="palacio", share_below_0_1=pal_share, effective_rank=pal_rank, dimensions=100),
-                ]
-            )
-            .rename(columns={"share_below_0_1": "share_below_0.1"})
-            .assign(dataset="forest_cover")
-        )
+        return pd.DataFrame(
+            [
+                dict(model="tsinsight", share_below=ts_share, effective_rank=ts_rank, dimensions=100),
+                dict(model="palacio", share_below=pal_share, effective_rank=pal_rank, dimensions=100),
+            ]
+        ).assign(threshold=0.1, dataset="forest_cover")
 
     assert claims.jacobian_claims(summary(0.9, 0.6))[0].verdict == "reproduced"
     assert claims.jacobian_claims(summary(0.9, 0.88))[0].verdict == "not reproduced"
@@ -106,3 +102,41 @@ def test_learnt_is_relative_to_the_majority_guess():
     assert claims.learnt(0.99, 0.968)  # Forest Cover: 97 % majority, yet two thirds of its errors removed
     assert not claims.learnt(0.97, 0.968)
     assert claims.learnt(0.25, 0.03) and not claims.learnt(0.1, 0.03)
+
+
+def test_architectures_claim_needs_the_lstm_end_effect_and_trained_models():
+    def summary(lstm_share, cnn_share, lstm_accuracy=0.95, peak=49):
+        return pd.DataFrame(
+            [
+                dict(kind="cnn", last_points_share=cnn_share, classifier_accuracy=0.97, tsinsight_accuracy=0.97,
+                     peak_step=10),
+                dict(kind="lstm", last_points_share=lstm_share, classifier_accuracy=lstm_accuracy,
+                     tsinsight_accuracy=lstm_accuracy, peak_step=peak),
+            ]
+        ).assign(uniform_share=0.1, length=50, last_fraction=0.1, majority=0.84, dataset="synthetic_anomaly")  # fmt: skip
+
+    assert [c.verdict for c in claims.architectures_claims(summary(0.5, 0.12))] == ["reproduced", "reproduced"]
+    assert claims.architectures_claims(summary(0.5, 0.12, peak=20))[0].verdict == "not reproduced"
+    assert claims.architectures_claims(summary(0.15, 0.12))[0].verdict == "not reproduced"
+    untrained = claims.architectures_claims(summary(0.5, 0.12, lstm_accuracy=0.84))
+    assert {c.verdict for c in untrained} == {"not comparable"} and "LSTM" in untrained[0].why
+
+
+def test_landscape_claims_read_convexity_and_the_kink():
+    def summary(convex, coupled_rise, coupled_loss=2.0):
+        return pd.DataFrame(
+            [
+                dict(model="classifier", convex_share=convex, mean_loss=0.5, near_optimum_rise_share=0.1),
+                dict(model="tsinsight", convex_share=0.2, mean_loss=coupled_loss, near_optimum_rise_share=coupled_rise),
+            ]
+        ).assign(dataset="forest_cover")
+
+    assert [c.verdict for c in claims.landscape_claims(summary(0.9, 0.8))] == ["reproduced", "reproduced"]
+    assert [c.verdict for c in claims.landscape_claims(summary(0.5, 0.05))] == ["not reproduced", "not reproduced"]
+    assert claims.landscape_claims(summary(0.9, 0.8, coupled_loss=0.1))[1].verdict == "not reproduced"
+
+
+def test_instance_claim_is_never_a_verdict():
+    table = pd.DataFrame({"rank_correlation": [0.9, 0.7], "top_k_overlap": [0.5, 0.3], "dataset": "synthetic_anomaly"})
+    (claim,) = claims.instance_claims(table)
+    assert claim.verdict == "not comparable" and "0.80" in claim.ours and "40%" in claim.ours

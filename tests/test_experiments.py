@@ -3,10 +3,12 @@
 import dataclasses
 
 import numpy as np
+import pandas as pd
 import pytest
 from toys import toy_dataset
 
 from tsinsight import experiments, zoo
+from tsinsight.experiments import properties
 from tsinsight.profiles import get_profile
 
 TINY = dataclasses.replace(
@@ -18,7 +20,7 @@ TINY = dataclasses.replace(
 @pytest.fixture(autouse=True)
 def toy_zoo(tmp_path, monkeypatch):
     monkeypatch.setenv("TSINSIGHT_ARTIFACTS", str(tmp_path))
-    monkeypatch.setattr(zoo, "_load", lambda name, seed: toy_dataset(160, 48, 64, name="synthetic_anomaly", seed=seed))
+    monkeypatch.setattr(zoo, "load", lambda name, seed: toy_dataset(160, 48, 64, name="synthetic_anomaly", seed=seed))
     zoo._dataset.cache_clear()
     yield
     zoo._dataset.cache_clear()
@@ -34,7 +36,7 @@ def test_fgsm_robustness_covers_every_model_run_and_epsilon_and_are_cached(monke
     def no_attack(*args, **kwargs):
         raise AssertionError("a cached FGSM curve was recomputed")
 
-    monkeypatch.setattr(experiments, "fgsm_accuracy", no_attack)
+    monkeypatch.setattr(properties, "fgsm_accuracy", no_attack)
     assert experiments.fgsm_robustness("synthetic_anomaly", TINY, [0.0, 0.5]).equals(curves)
 
 
@@ -53,3 +55,57 @@ def test_landscapes_and_instance_attributions():
     assert attributions.shape == (2, 3, 24) and (attributions >= 0).all()
     with pytest.raises(ValueError, match="runs must be a positive integer"):
         experiments.fgsm_robustness("synthetic_anomaly", TINY, [0.0], runs=0)
+
+
+def test_summaries_have_the_columns_their_claims_read():
+    from tsinsight import claims
+
+    curves = experiments.fgsm_robustness("synthetic_anomaly", TINY, [0.0, 0.5], runs=1)
+    fgsm = experiments.fgsm_summary(curves, "synthetic_anomaly", TINY)
+    assert len(claims.fgsm_claims(fgsm)) == 2 and (fgsm["runs"] == 1).all()
+    y = zoo.evaluation_set("synthetic_anomaly", TINY).y
+    assert fgsm["majority"].iloc[0] == pytest.approx(np.bincount(y).max() / len(y))
+
+    spectra = experiments.jacobian_spectra("synthetic_anomaly", TINY, runs=1)
+    jacobian = experiments.jacobian_summary(spectra, "synthetic_anomaly", TINY, threshold=0.5)
+    assert jacobian.set_index("model").loc["tsinsight", "dimensions"] == 3 * 24 and (jacobian.threshold == 0.5).all()
+    assert "0.5×" in claims.jacobian_claims(jacobian)[0].ours
+
+    landscape = experiments.landscape_table(
+        experiments.landscapes("synthetic_anomaly", TINY), "synthetic_anomaly", TINY
+    )
+    assert list(landscape.model) == ["classifier", "tsinsight"] and (landscape.points == 3).all()
+    assert len(claims.landscape_claims(landscape)) == 2
+
+    chosen = experiments.instance_choice("synthetic_anomaly", TINY, 3)
+    test_y = zoo.dataset("synthetic_anomaly", TINY).test.y
+    assert sorted(set(test_y[chosen[:2]])) == [0, 1]  # one input per class first
+    agreement = experiments.instance_agreement("synthetic_anomaly", TINY, chosen)
+    assert list(agreement["sample"]) == chosen and agreement.rank_correlation.between(-1, 1).all()
+    assert claims.instance_claims(agreement)[0].verdict == "not comparable"
+
+
+def test_accuracy_table_and_its_comparison_with_table_3():
+    table = experiments.accuracy_table("synthetic_anomaly", TINY, runs=1)
+    assert list(table.model) == ["classifier", "autoencoder", "tsinsight", "palacio", "sparsity_only"]
+    row = table.set_index("model").loc["tsinsight"]
+    assert (row.gamma, row.beta) == (1.0, 1e-3)  # Table 3's values for the synthetic set
+    data = zoo.dataset("synthetic_anomaly", TINY)
+    classifier = zoo.classifier("synthetic_anomaly", TINY, 0).model
+    from tsinsight.training import accuracy
+
+    assert table.set_index("model").loc["classifier", "accuracy"] == accuracy(classifier, data.test.x, data.test.y)
+    compared = experiments.compare_table3(table.assign(accuracy=[0.9, 0.5, 0.95, 0.5, 0.5])).iloc[0]
+    assert compared.classifier_paper == 98.01 and compared.classifier_ours == pytest.approx(90.0)
+    assert compared.classifier_diff == pytest.approx(90.0 - 98.01) and compared.tsinsight_diff == pytest.approx(
+        95 - 98.13
+    )
+    assert compared.label == "Synthetic anomaly detection" and compared.runs == 1
+
+
+def test_tradeoff_marks_the_paper_setting_and_the_saliency_mode():
+    sweep = experiments.tradeoff("synthetic_anomaly", TINY, gammas=[1.0], betas=[0.0, 0.1])
+    assert list(sweep.setting) == ["grid", "grid", "paper", "saliency"]
+    assert sweep.loc[2, ["gamma", "beta"]].tolist() == [1.0, 1e-3] and pd.isna(sweep.loc[3, "gamma"])
+    assert sweep.sparsity.between(0, 1).all() and sweep.suppression_auc.between(0, 1).all()
+    assert sweep.classifier_accuracy.nunique() == 1

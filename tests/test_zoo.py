@@ -23,7 +23,7 @@ def isolated(tmp_path, monkeypatch):
     """Artifacts in a temporary folder and a toy data set in place of tsinsight.data.load."""
     loads = []
     monkeypatch.setenv("TSINSIGHT_ARTIFACTS", str(tmp_path))
-    monkeypatch.setattr(zoo, "_load", lambda name, seed: loads.append(name) or toy(seed))
+    monkeypatch.setattr(zoo, "load", lambda name, seed: loads.append(name) or toy(seed))
     zoo._dataset.cache_clear()
     yield loads
     zoo._dataset.cache_clear()

@@ -1,8 +1,8 @@
 """The thirteen attribution methods of the paper's suppression test (Section 5, Figs. 3–4), built on Captum.
 
 Every method returns a non-negative importance per input point, shaped like the input: the paper ranks
-points "by the absolute magnitude of the corresponding feature attribution". The methods, as FACTS.md
-defines them:
+points "by the absolute magnitude of the corresponding feature attribution". The methods, as the paper (Section 5) and
+its Fig. 4 caption define them:
 
 - ``none``: no importance measure; a constant. The paper's *None* line is the unsuppressed input, which
   :func:`tsinsight.evaluation.suppression.suppression` evaluates when given ``attribution=None``; the
@@ -58,7 +58,7 @@ from captum.attr import (
 from torch import nn
 
 from tsinsight.artifacts import cached, fingerprint
-from tsinsight.models import rnn_backward_allowed
+from tsinsight.models import evaluating
 
 METHODS: tuple[str, ...] = (
     "none",
@@ -233,22 +233,6 @@ def _explainer_attribution(
         )
     parts = [np.asarray(explainer.attribute(x[start : start + batch_size])) for start in range(0, len(x), batch_size)]
     return np.concatenate(parts)
-
-
-@contextlib.contextmanager
-def evaluating(model: nn.Module, *, gradients: bool = True) -> Iterator[None]:
-    """``model`` in eval mode for the duration of the block, its previous mode restored afterwards.
-
-    With ``gradients`` cuDNN is switched off for recurrent models: its RNN kernels cannot backpropagate
-    in eval mode.
-    """
-    was_training = model.training
-    model.eval()
-    try:
-        with rnn_backward_allowed(model) if gradients else contextlib.nullcontext():
-            yield
-    finally:
-        model.train(was_training)
 
 
 def _model_attribution(

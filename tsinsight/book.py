@@ -28,6 +28,7 @@ import pandas as pd
 import papermill
 from papermill.exceptions import PapermillExecutionError
 
+from tsinsight import data
 from tsinsight.profiles import get_profile
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -55,8 +56,6 @@ class Run:
 
 def book_datasets() -> list[str]:
     """The data sets the book runs on: every one of ``tsinsight.data.available()`` found on this machine."""
-    from tsinsight import data
-
     return [name for name in data.available() if data.is_available(name)]
 
 

@@ -73,10 +73,6 @@ def learnt(accuracy: float, majority: float) -> bool:
     return accuracy >= majority + LEARNT_SHARE * (1 - majority)
 
 
-def _label(dataset: str) -> str:
-    return paper.TABLE1.get(dataset, {}).get("label", dataset)
-
-
 def _mean_std(values: pd.Series, scale: float = 1.0, unit: str = "") -> str:
     values = values.dropna() * scale
     spread = f" ± {values.std():.2f}" if len(values) > 1 else ""
@@ -105,7 +101,7 @@ def table3_claims(accuracies: pd.DataFrame, profile: str) -> list[Claim]:
             Claim(
                 "Table 3",
                 name,
-                f"The classifier reaches {reported['classifier']:.2f} % test accuracy on {_label(name)}.",
+                f"The classifier reaches {reported['classifier']:.2f} % test accuracy on {paper.label(name)}.",
                 f"{reported['classifier']:.2f} %",
                 f"{_mean_std(clf, unit=' %')}",
                 None if why else bool(abs(clf.mean() - reported["classifier"]) <= ACCURACY_TOLERANCE),
@@ -116,7 +112,7 @@ def table3_claims(accuracies: pd.DataFrame, profile: str) -> list[Claim]:
             )
         )
         kept = ts.mean() - clf.mean()
-        majority = _majority_share(group)
+        majority = float(group["majority"].iloc[0])
         why = []
         if not learnt(clf.mean() / 100, majority):
             why.append(f"the classifier barely beats always answering the majority class ({majority:.0%})")
@@ -127,7 +123,7 @@ def table3_claims(accuracies: pd.DataFrame, profile: str) -> list[Claim]:
             Claim(
                 "Table 3",
                 name,
-                f"TSInsight in front of the classifier keeps its accuracy on {_label(name)} "
+                f"TSInsight in front of the classifier keeps its accuracy on {paper.label(name)} "
                 f"({reported['tsinsight']:.2f} % against {reported['classifier']:.2f} %).",
                 f"{reported['tsinsight'] - reported['classifier']:+.2f} points",
                 f"{kept:+.2f} points (TSInsight {_mean_std(ts, unit=' %')})",
@@ -139,10 +135,6 @@ def table3_claims(accuracies: pd.DataFrame, profile: str) -> list[Claim]:
             )
         )
     return claims
-
-
-def _majority_share(group: pd.DataFrame) -> float:
-    return float(group["majority"].iloc[0]) if "majority" in group else 0.0
 
 
 def suppression_claims(ranking: pd.DataFrame) -> list[Claim]:
@@ -172,9 +164,13 @@ def suppression_claims(ranking: pd.DataFrame) -> list[Claim]:
     ]
 
 
-def jacobian_claims(summary: pd.DataFrame, threshold: float = 0.1) -> list[Claim]:
-    """Fig. 5: TSInsight's average Jacobian has mostly near-zero singular values, unlike Palacio et al.'s."""
-    column = f"share_below_{threshold:g}"
+def jacobian_claims(summary: pd.DataFrame) -> list[Claim]:
+    """Fig. 5: TSInsight's average Jacobian has mostly near-zero singular values, unlike Palacio et al.'s.
+
+    ``summary``: the rows of ``experiments.jacobian_summary`` (``model, share_below, threshold, effective_rank,
+    dimensions, dataset``).
+    """
+    column, threshold = "share_below", float(summary["threshold"].iloc[0])
     row = summary.set_index("model")
     ts, pal = row.loc["tsinsight"], row.loc["palacio"]
     holds = bool(
@@ -218,7 +214,7 @@ def fgsm_claims(summary: pd.DataFrame, par_tolerance: float = PAR_TOLERANCE) -> 
         Claim(
             "Fig. 6",
             dataset,
-            f"TSInsight makes the classifier more robust to FGSM on {_label(dataset)}.",
+            f"TSInsight makes the classifier more robust to FGSM on {paper.label(dataset)}.",
             "TSInsight above the classifier",
             f"mean accuracy under attack (ε > 0) {ts:.1%} with TSInsight vs {clf:.1%} for the classifier alone",
             None if untrained else bool(ts > clf),
@@ -228,7 +224,7 @@ def fgsm_claims(summary: pd.DataFrame, par_tolerance: float = PAR_TOLERANCE) -> 
         Claim(
             "Fig. 6",
             dataset,
-            f"TSInsight is on par with or more robust than Palacio et al. on {_label(dataset)}.",
+            f"TSInsight is on par with or more robust than Palacio et al. on {paper.label(dataset)}.",
             "TSInsight ≥ Palacio et al.",
             f"{ts:.1%} for TSInsight vs {pal:.1%} for Palacio et al.",
             None if untrained else bool(ts >= pal - par_tolerance),

@@ -36,7 +36,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from tsinsight.attribution import attribute
-from tsinsight.models import rnn_backward_allowed
+from tsinsight.models import evaluating, rnn_backward_allowed
 from tsinsight.training import (
     Batch,
     TrainConfig,
@@ -50,7 +50,21 @@ from tsinsight.training import (
 
 MODES = ("tsinsight", "palacio", "sparsity_only", "saliency")
 SALIENCY_C = 10.0  # the paper's constant C scaling the saliency-weighted sparsity term
-_USES = {"tsinsight": ("gamma", "beta"), "palacio": (), "sparsity_only": ("beta",), "saliency": ()}
+# The weights each mode's loss takes; the others must stay None.
+MODE_WEIGHTS: dict[str, tuple[str, ...]] = {
+    "tsinsight": ("gamma", "beta"),
+    "palacio": (),
+    "sparsity_only": ("beta",),
+    "saliency": (),
+}
+
+
+def mode_weights(mode: str, gamma: float | None = None, beta: float | None = None) -> dict[str, float | None]:
+    """``gamma``/``beta`` as keyword arguments for ``TSInsight(mode=mode)``, the weights the mode does not use set to None."""
+    if mode not in MODE_WEIGHTS:
+        raise ValueError(f"unknown mode {mode!r}: choose one of {list(MODES)}")
+    given = {"gamma": gamma, "beta": beta}
+    return {name: given[name] if name in MODE_WEIGHTS[mode] else None for name in given}
 
 
 def near_zero_share(output, x, tolerance: float = 0.05) -> float:
@@ -93,7 +107,7 @@ class TSInsight:
             if not isinstance(module, nn.Module):
                 raise TypeError(f"{name} must be a torch.nn.Module, got {type(module).__name__}")
         for name, value in (("gamma", gamma), ("beta", beta)):
-            if name not in _USES[mode]:
+            if name not in MODE_WEIGHTS[mode]:
                 if value is not None:
                     raise ValueError(f"mode {mode!r} does not use {name}; leave it None (got {value!r})")
                 continue
@@ -236,15 +250,11 @@ class TSInsight:
         if tensor.dim() != 3:
             raise ValueError(f"x must be shaped (samples, channels, length), got {tuple(tensor.shape)}")
         device = next(self.autoencoder.parameters()).device
-        was_training = self.autoencoder.training
-        self.autoencoder.eval()
-        try:
+        with evaluating(self.autoencoder, gradients=False):
             parts = [
                 self.autoencoder(tensor[i : i + batch_size].to(device).float())
                 for i in range(0, len(tensor), batch_size)
             ]
-        finally:
-            self.autoencoder.train(was_training)
         out = torch.cat(parts) if parts else torch.zeros(tensor.shape)
         out = out.abs() if absolute else out
         if is_tensor:

@@ -18,7 +18,8 @@ GradCAM hook into. Every model takes inputs shaped ``(batch, channels, length)``
 
 from __future__ import annotations
 
-from contextlib import contextmanager
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 
 import torch
 from torch import nn
@@ -124,6 +125,22 @@ def rnn_backward_allowed(*modules: nn.Module):
     """
     with torch.backends.cudnn.flags(enabled=not contains_rnn(*modules)):
         yield
+
+
+@contextmanager
+def evaluating(model: nn.Module, *, gradients: bool = True) -> Iterator[None]:
+    """``model`` in eval mode for the duration of the block, its previous mode restored afterwards.
+
+    With ``gradients`` cuDNN is switched off for recurrent models: its RNN kernels cannot backpropagate
+    in eval mode.
+    """
+    was_training = model.training
+    model.eval()
+    try:
+        with rnn_backward_allowed(model) if gradients else nullcontext():
+            yield
+    finally:
+        model.train(was_training)
 
 
 def _check_positive(**sizes: int) -> None:

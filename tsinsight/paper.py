@@ -5,10 +5,6 @@ Every page that compares against the paper reads the paper's values from here.
 
 from __future__ import annotations
 
-import pandas as pd
-
-TITLE = "TSInsight: a local-global attribution framework for interpretability in time-series data"
-
 # fmt: off
 # Table 1: split sizes and shapes per data set (keys are ``tsinsight.data.available()`` names).
 TABLE1: dict[str, dict] = {
@@ -39,16 +35,6 @@ TABLE3: dict[str, dict] = {
 
 # fmt: on
 
-# The data sets each figure of the paper shows.
-FIGURE_DATASETS: dict[str, list[str]] = {
-    "fig3_attributions": ["synthetic_anomaly"],
-    "fig4_suppression": list(TABLE1),
-    "fig5_jacobian": ["forest_cover"],
-    "fig6_fgsm": ["character_trajectories", "ecg_thorax", "uwave_gesture"],
-    "fig8_landscape": ["forest_cover"],
-    "fig9_architectures": ["synthetic_anomaly"],
-}
-
 
 def hyperparameters(dataset: str) -> tuple[float, float]:
     """The paper's (γ, β) for ``dataset`` (Table 3)."""
@@ -59,9 +45,6 @@ def hyperparameters(dataset: str) -> tuple[float, float]:
     return row["gamma"], row["beta"]
 
 
-def table1() -> pd.DataFrame:
-    return pd.DataFrame.from_dict(TABLE1, orient="index")
-
-
-def table3() -> pd.DataFrame:
-    return pd.DataFrame.from_dict(TABLE3, orient="index")
+def label(dataset: str) -> str:
+    """The paper's name for ``dataset`` (Table 1), or the name itself for a data set the paper does not have."""
+    return TABLE1.get(dataset, {}).get("label", dataset)

@@ -9,6 +9,7 @@ from importlib.metadata import PackageNotFoundError, version
 import torch
 from IPython.display import Markdown, display
 
+from tsinsight import data
 from tsinsight.profiles import get_profile
 
 _PACKAGES = ("tsinsight", "torch", "captum", "numpy", "pandas", "scikit-learn", "tslearn")
@@ -26,7 +27,6 @@ def package_versions() -> dict[str, str]:
 
 
 def _dataset_line(name: str) -> str:
-    from tsinsight import data  # imported here: the header of a page without data needs no data module
 
     try:
         info = data.load(name, download=False).describe()
@@ -62,8 +62,3 @@ def verdict_text(claim: str, holds: bool | None, evidence: str) -> str:
     """
     label = {True: "✅ reproduced", False: "❌ not reproduced", None: "⚠️ not comparable"}[holds]
     return f"**Paper:** {claim} **Ours:** {evidence} **Verdict:** {label}."
-
-
-def verdict(claim: str, holds: bool | None, evidence: str) -> None:
-    """Display :func:`verdict_text` in a notebook."""
-    display(Markdown(verdict_text(claim, holds, evidence)))

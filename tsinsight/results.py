@@ -50,7 +50,3 @@ def load_all(prefix: str, profile: str) -> pd.DataFrame:
     if not frames:
         raise FileNotFoundError(f"no result tables starting with {prefix!r} for profile {profile!r}")
     return pd.concat(frames, ignore_index=True)
-
-
-def exists(name: str, profile: str) -> bool:
-    return (results_dir(profile) / f"{name}.csv").exists()

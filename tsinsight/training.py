@@ -23,6 +23,9 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm import tqdm
 
+from tsinsight.models import evaluating
+from tsinsight.profiles import Profile, get_profile
+
 HISTORY_COLUMNS = ["epoch", "train_loss", "val_loss", "val_metric", "lr", "seconds"]
 
 Batch = tuple[torch.Tensor, ...]
@@ -73,10 +76,8 @@ class TrainConfig:
             fail("progress", "True or False")
 
     @classmethod
-    def for_profile(cls, profile, seed: int = 0, **overrides) -> TrainConfig:
+    def for_profile(cls, profile: Profile | str, seed: int = 0, **overrides) -> TrainConfig:
         """Table 2 with the epoch cap, batch size and learning rate of ``profile`` (a ``Profile`` or its name) and ``seed``."""
-        from tsinsight.profiles import get_profile
-
         unknown = set(overrides) - {f.name for f in dataclasses.fields(cls)}
         if unknown:
             raise TypeError(
@@ -226,13 +227,17 @@ def predict(model: nn.Module, x, batch_size: int = 1024) -> np.ndarray:
     """Class indices predicted by ``model`` for ``x`` (numpy or tensor, ``(n, channels, length)``)."""
     x = _as_tensor(x).float()
     device = next(model.parameters()).device
-    was_training = model.training
-    model.eval()
-    try:
+    with evaluating(model, gradients=False):
         out = [model(x[i : i + batch_size].to(device)).argmax(dim=1).cpu() for i in range(0, len(x), batch_size)]
-    finally:
-        model.train(was_training)
     return torch.cat(out).numpy() if out else np.zeros(0, dtype=np.int64)
+
+
+def majority_share(y) -> float:
+    """The accuracy of always answering the commonest class of ``y``: the floor a trained classifier must beat."""
+    y = _as_tensor(y).cpu().numpy()
+    if len(y) == 0:
+        raise ValueError("the majority share of an empty label set is undefined")
+    return float(np.bincount(y).max() / len(y))
 
 
 def accuracy(model: nn.Module, x, y) -> float:
@@ -278,18 +283,14 @@ def check_data(x, y, what: str = "data") -> Batch:
 def check_classifier(model: nn.Module, x: torch.Tensor, y: torch.Tensor, what: str = "classifier") -> None:
     """Run one input through ``model`` (eval mode, no grad) and check it returns one logit per class of ``y``."""
     device = next(model.parameters()).device
-    was_training = model.training
-    model.eval()
     try:
-        with torch.no_grad():
+        with evaluating(model, gradients=False), torch.no_grad():
             logits = model(x[:2].to(device))
     except Exception as error:
         raise ValueError(
             f"the {what} cannot take the data's inputs shaped (batch, {x.shape[1]}, {x.shape[2]}): {error}. "
             "Build it for the data set's channels (and length)."
         ) from error
-    finally:
-        model.train(was_training)
     if logits.dim() != 2 or len(logits) != min(2, len(x)):
         raise ValueError(f"the {what} must return logits shaped (batch, classes), got {tuple(logits.shape)}")
     if int(y.max()) >= logits.shape[1]:

@@ -17,13 +17,14 @@ import functools
 import time
 from dataclasses import dataclass, field
 
-import numpy as np
 import pandas as pd
 import torch
 from torch import nn
 
 from tsinsight import artifacts, paper
-from tsinsight.explainer import TSInsight
+from tsinsight.attribution import EXPLAINER_METHODS
+from tsinsight.data import load
+from tsinsight.explainer import MODE_WEIGHTS, TSInsight
 from tsinsight.models import AutoEncoder, make_classifier
 from tsinsight.profiles import Profile, get_profile
 from tsinsight.training import TrainConfig, fit_autoencoder, fit_classifier
@@ -46,15 +47,9 @@ class Trained:
     key: dict = field(repr=False)
 
 
-def _load(name: str, seed: int):
-    from tsinsight.data import load
-
-    return load(name, seed=seed)
-
-
 @functools.lru_cache(maxsize=16)
 def _dataset(name: str, profile: Profile, seed: int):
-    full = _load(name, seed)
+    full = load(name, seed=seed)
     return full.subsample(max_train=profile.max_train, max_val=profile.max_val, max_test=profile.max_test, seed=seed)
 
 
@@ -158,11 +153,13 @@ def explainer(
     (``tsinsight``: both; ``sparsity_only``: β); ``palacio`` and ``saliency`` use neither.
     """
     profile = get_profile(profile)
-    # a weight the mode does not use stays as given: TSInsight rejects it unless it is None
-    if mode == "tsinsight" and gamma is None:
-        gamma = paper.hyperparameters(name)[0]
-    if mode in ("tsinsight", "sparsity_only") and beta is None:
-        beta = paper.hyperparameters(name)[1]
+    # a weight the mode uses defaults to Table 3; one it does not use stays as given (TSInsight rejects it)
+    given = {"gamma": gamma, "beta": beta}
+    if any(given[weight] is None for weight in MODE_WEIGHTS.get(mode, ())):
+        table3 = dict(zip(("gamma", "beta"), paper.hyperparameters(name), strict=True))
+        given = {weight: table3[weight] if value is None and weight in MODE_WEIGHTS[mode] else value
+                 for weight, value in given.items()}  # fmt: skip
+    gamma, beta = given["gamma"], given["beta"]
     data = dataset(name, profile)
     config = _config(profile, seed, progress)
     base_classifier = classifier(name, profile, seed, kind, progress=progress)
@@ -200,145 +197,6 @@ def explainer(
     return Trained(result, stored["history"], stored["seconds"], key)
 
 
-# ---------------------------------------------------------------------- tables built from the zoo's models
-VARIANTS = ("tsinsight", "palacio", "sparsity_only")  # the fine-tuned auto-encoders of Figs. 1–2
-
-
-def variant_weights(mode: str, gamma: float | None, beta: float | None) -> dict:
-    """The weights a mode takes: γ for tsinsight only, β for tsinsight and sparsity_only."""
-    return dict(
-        gamma=gamma if mode == "tsinsight" else None, beta=beta if mode in ("tsinsight", "sparsity_only") else None
-    )
-
-
-def accuracy_table(
-    name: str,
-    profile: str | Profile,
-    runs: int | None = None,
-    kind: str = "cnn",
-    gamma: float | None = None,
-    beta: float | None = None,
-    *,
-    progress: bool = False,
-) -> pd.DataFrame:
-    """Test accuracy of every model of ``name`` for run seeds ``0..runs-1`` (None: the profile's runs), trained or cached.
-
-    Models: ``classifier`` alone, ``autoencoder`` (the plain auto-encoder in front of the classifier) and
-    each of ``VARIANTS`` in front of it. Columns: ``dataset, run, model, accuracy`` (fraction), ``seconds``
-    (training time), ``epochs``, ``gamma, beta, kind, profile, n_test, majority`` (the commonest class's share
-    of the test set), ``source, substitute``.
-    """
-    from tsinsight.explainer import Pipeline
-    from tsinsight.training import accuracy
-
-    profile = get_profile(profile)
-    runs = profile.runs if runs is None else runs
-    if not isinstance(runs, int) or runs < 1:
-        raise ValueError(f"runs must be a positive integer, got {runs!r}")
-    data = dataset(name, profile)
-    test = data.test
-    majority = float(np.bincount(test.y).max() / len(test.y))  # accuracy of always answering the commonest class
-    rows = []
-
-    def row(seed, model_name, model, trained, gamma=None, beta=None):
-        rows.append(
-            dict(dataset=name, run=seed, model=model_name, accuracy=accuracy(model, test.x, test.y),
-                 seconds=trained.seconds, epochs=len(trained.history), gamma=gamma, beta=beta, kind=kind,
-                 profile=profile.name, n_test=len(test), majority=majority, source=data.source,
-                 substitute=data.substitute)
-        )  # fmt: skip
-
-    for seed in range(runs):
-        base = classifier(name, profile, seed, kind, progress=progress)
-        plain = autoencoder(name, profile, seed, progress=progress)
-        row(seed, "classifier", base.model, base)
-        row(seed, "autoencoder", Pipeline(plain.model, base.model), plain)
-        for mode in VARIANTS:
-            fitted = explainer(
-                name, profile, seed, mode, kind=kind, progress=progress, **variant_weights(mode, gamma, beta)
-            )
-            row(seed, mode, fitted.model.pipeline, fitted, fitted.model.gamma, fitted.model.beta)
-    return pd.DataFrame(rows)
-
-
-def training_histories(
-    name: str,
-    profile: str | Profile,
-    runs: int | None = None,
-    kind: str = "cnn",
-    gamma: float | None = None,
-    beta: float | None = None,
-) -> pd.DataFrame:
-    """The per-epoch histories of every model of :func:`accuracy_table` in one long table (``model, run`` added)."""
-    profile = get_profile(profile)
-    frames = []
-    for seed in range(profile.runs if runs is None else runs):
-        frames.append(classifier(name, profile, seed, kind).history.assign(model="classifier", run=seed))
-        frames.append(autoencoder(name, profile, seed).history.assign(model="autoencoder", run=seed))
-        for mode in VARIANTS:
-            fitted = explainer(name, profile, seed, mode, kind=kind, **variant_weights(mode, gamma, beta))
-            frames.append(fitted.history.assign(model=mode, run=seed))
-    return pd.concat(frames, ignore_index=True)
-
-
-def compare_table3(accuracies: pd.DataFrame) -> pd.DataFrame:
-    """Table 3 beside ours: one row per data set of ``accuracies`` (rows of :func:`accuracy_table`), in percent.
-
-    Columns per model (``classifier``, ``tsinsight``): ``<model>_paper``, ``<model>_ours`` (mean over runs),
-    ``<model>_std`` (standard deviation over runs; NaN for one run), ``<model>_diff`` (ours − paper); plus
-    ``gamma, beta`` (ours), ``runs``, ``profile``, ``source``, ``substitute``.
-    """
-    rows = []
-    for name, group in accuracies.groupby("dataset", sort=False):
-        tsinsight_rows = group[group["model"] == "tsinsight"]
-        out = dict(dataset=name, label=paper.TABLE1.get(name, {}).get("label", name),
-                   gamma=tsinsight_rows["gamma"].iloc[0] if len(tsinsight_rows) else None,
-                   beta=tsinsight_rows["beta"].iloc[0] if len(tsinsight_rows) else None,
-                   runs=group["run"].nunique(), profile=group["profile"].iloc[0],
-                   source=group["source"].iloc[0], substitute=bool(group["substitute"].iloc[0]))  # fmt: skip
-        for model in ("classifier", "tsinsight"):
-            ours = 100 * group.loc[group["model"] == model, "accuracy"]
-            reported = paper.TABLE3.get(name, {}).get(model, float("nan"))
-            out.update({f"{model}_paper": reported, f"{model}_ours": ours.mean(), f"{model}_std": ours.std(),
-                        f"{model}_diff": ours.mean() - reported})  # fmt: skip
-        rows.append(out)
-    return pd.DataFrame(rows)
-
-
-def tradeoff(
-    name: str,
-    profile: str | Profile,
-    gammas,
-    betas,
-    seed: int = 0,
-    kind: str = "cnn",
-    *,
-    tolerance: float = 0.05,
-    progress: bool = False,
-) -> pd.DataFrame:
-    """Accuracy against sparsity and suppression score over a γ × β grid, the paper's setting and ``saliency`` mode.
-
-    For each explainer (trained or cached): ``accuracy`` of the pipeline on the test split, ``sparsity``
-    (``TSInsight.sparsity`` with ``tolerance``) and ``suppression_auc``, the area under the Fig. 4
-    suppression curve of the classifier with TSInsight's attribution on ``profile.n_eval`` test inputs.
-    Columns: ``setting`` (``grid``, ``paper`` or ``saliency``), ``mode, gamma, beta, accuracy, sparsity,
-    suppression_auc``.
-    """
-    from tsinsight.evaluation.suppression import area_under_curve, suppression
-    from tsinsight.training import accuracy
-
-    profile = get_profile(profile)
-    data = dataset(name, profile)
-    evaluated = evaluation_set(name, profile)
-    x, y = evaluated.x, evaluated.y
-    paper_gamma, paper_beta = paper.hyperparameters(name)
-    settings = [("grid", "tsinsight", float(g), float(b)) for g in gammas for b in betas]
-    settings += [("paper", "tsinsight", paper_gamma, paper_beta), ("saliency", "saliency", None, None)]
-    rows = []
-    for setting, mode, gamma, beta in settings:
-        fitted = explainer(name, profile, seed, mode, gamma, beta, kind, progress=progress).model
-        curve = suppression(fitted.classifier, x, y, fitted.attribute(x))
-        rows.append(dict(setting=setting, mode=mode, gamma=gamma, beta=beta,
-                         accuracy=accuracy(fitted.pipeline, data.test.x, data.test.y),
-                         sparsity=fitted.sparsity(data.test.x, tolerance), suppression_auc=area_under_curve(curve)))  # fmt: skip
-    return pd.DataFrame(rows)
+def explainers(name: str, profile: str | Profile, seed: int = 0, kind: str = "cnn") -> dict[str, TSInsight]:
+    """The fitted explainers the attribution methods ``tsinsight`` and ``palacio`` read, by method name."""
+    return {mode: explainer(name, profile, seed, mode, kind=kind).model for mode in EXPLAINER_METHODS}

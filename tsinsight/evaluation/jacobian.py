@@ -18,7 +18,6 @@ import copy
 import math
 
 import numpy as np
-import pandas as pd
 import torch
 from torch import nn
 from torch.func import jacrev, vmap
@@ -138,12 +137,6 @@ def spectrum_summary(values: np.ndarray, *, relative_threshold: float = 0.1) -> 
         "effective_rank": rank,
         "effective_rank_share": rank / values.size,
     }
-
-
-def spectrum_table(spectra: dict[str, np.ndarray], *, relative_threshold: float = 0.1) -> pd.DataFrame:
-    """One :func:`spectrum_summary` row per named spectrum (index ``model``)."""
-    rows = {name: spectrum_summary(values, relative_threshold=relative_threshold) for name, values in spectra.items()}
-    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("model")
 
 
 def _forward_sizes(model: nn.Module, sample: torch.Tensor) -> tuple[int, int]:

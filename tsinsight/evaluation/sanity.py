@@ -139,31 +139,3 @@ def sanity_check(
                 }
             )
     return pd.DataFrame(rows)
-
-
-def profile_refit(
-    dataset: str, profile: str, *, seed: int = 0, progress: bool = False
-) -> Callable[[nn.Module, str], Any]:
-    """The ``refit`` callback the notebooks pass to :func:`sanity_check`: TSInsight re-fitted on the profile's budget.
-
-    Each call starts from the zoo's pretrained auto-encoder of ``dataset`` (run ``seed``) and fine-tunes it
-    in front of the given (randomised) classifier with the paper's γ, β and
-    ``TrainConfig.for_profile(profile)``, exactly as the zoo fits the explainer of the trained classifier.
-    """
-    from tsinsight import paper, zoo
-    from tsinsight.explainer import TSInsight
-    from tsinsight.training import TrainConfig
-
-    data = zoo.dataset(dataset, profile)
-    pretrained = zoo.autoencoder(dataset, profile, seed=seed).model
-    config = TrainConfig.for_profile(profile, seed=seed, progress=progress)
-    gamma, beta = paper.hyperparameters(dataset)
-
-    def refit(classifier: nn.Module, mode: str) -> Any:
-        weights = dict(gamma=gamma, beta=beta) if mode == "tsinsight" else {}
-        explainer = TSInsight(classifier, copy.deepcopy(pretrained), mode=mode, **weights)
-        explainer.fit(data, config)
-        explainer.autoencoder.eval()
-        return explainer
-
-    return refit

@@ -21,7 +21,7 @@ so a script error there is as visible as anywhere else.
 
 Command line (what ``make browser-check`` calls)::
 
-    python -m tsinsight.browser_check book/_build/html [--require] [--no-progress]
+    python tools/browser_check.py book/_build/html [--require] [--no-progress]
 
 When ``/usr/bin/chromium`` is missing the command installs ``chromium`` and ``chromium-driver`` with
 ``apt-get`` (as root, or through ``sudo -n``). Where that is impossible (no apt, no root, no network) it
@@ -281,7 +281,7 @@ def check_book(
 
 def main(argv: list[str] | None = None) -> int:
     """Command line: check a built book; exit 0 when every page is clean (or skipped), 1 on problems, 2 on errors."""
-    parser = argparse.ArgumentParser(prog="python -m tsinsight.browser_check", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python tools/browser_check.py", description=__doc__.split("\n")[0])
     parser.add_argument("html_dir", type=Path, help="the built book, e.g. book/_build/html")
     parser.add_argument("--require", action="store_true", help="fail (exit 2) instead of skipping without Chromium")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")

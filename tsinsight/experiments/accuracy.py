@@ -1,0 +1,163 @@
+"""Table 3 and Figs. 1–2: the test accuracy of every trained model, their training curves, and the γ × β trade-off."""
+
+from __future__ import annotations
+
+import pandas as pd
+import torch
+
+from tsinsight import paper, zoo
+from tsinsight.evaluation.suppression import area_under_curve, suppression
+from tsinsight.explainer import Pipeline, mode_weights
+from tsinsight.profiles import Profile, get_profile
+from tsinsight.training import accuracy, majority_share
+
+VARIANTS = ("tsinsight", "palacio", "sparsity_only")  # the fine-tuned auto-encoders of Figs. 1–2
+
+
+def runs_of(profile: Profile, runs: int | None) -> range:
+    """Run seeds ``0..runs-1`` (``None``: the profile's number of runs), checked."""
+    count = profile.runs if runs is None else runs
+    if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+        raise ValueError(f"runs must be a positive integer or None (the profile's), got {runs!r}")
+    return range(count)
+
+
+def accuracy_table(
+    name: str,
+    profile: str | Profile,
+    runs: int | None = None,
+    kind: str = "cnn",
+    gamma: float | None = None,
+    beta: float | None = None,
+    *,
+    progress: bool = False,
+) -> pd.DataFrame:
+    """Test accuracy of every model of ``name`` for run seeds ``0..runs-1`` (None: the profile's runs), trained or cached.
+
+    Models: ``classifier`` alone, ``autoencoder`` (the plain auto-encoder in front of the classifier) and
+    each of ``VARIANTS`` in front of it. Columns: ``dataset, run, model, accuracy`` (fraction), ``seconds``
+    (training time), ``epochs``, ``gamma, beta, kind, profile, n_test, majority`` (the commonest class's share
+    of the test set), ``source, substitute``. :func:`tsinsight.claims.table3_claims` reads this table.
+    """
+    profile = get_profile(profile)
+    data = zoo.dataset(name, profile)
+    test = data.test
+    majority = majority_share(test.y)
+    rows = []
+
+    def row(seed, model_name, model, trained, gamma=None, beta=None):
+        rows.append(
+            dict(dataset=name, run=seed, model=model_name, accuracy=accuracy(model, test.x, test.y),
+                 seconds=trained.seconds, epochs=len(trained.history), gamma=gamma, beta=beta, kind=kind,
+                 profile=profile.name, n_test=len(test), majority=majority, source=data.source,
+                 substitute=data.substitute)
+        )  # fmt: skip
+
+    for seed in runs_of(profile, runs):
+        base = zoo.classifier(name, profile, seed, kind, progress=progress)
+        plain = zoo.autoencoder(name, profile, seed, progress=progress)
+        row(seed, "classifier", base.model, base)
+        row(seed, "autoencoder", Pipeline(plain.model, base.model), plain)
+        for mode in VARIANTS:
+            fitted = zoo.explainer(
+                name, profile, seed, mode, kind=kind, progress=progress, **mode_weights(mode, gamma, beta)
+            )
+            row(seed, mode, fitted.model.pipeline, fitted, fitted.model.gamma, fitted.model.beta)
+    return pd.DataFrame(rows)
+
+
+def training_histories(
+    name: str,
+    profile: str | Profile,
+    runs: int | None = None,
+    kind: str = "cnn",
+    gamma: float | None = None,
+    beta: float | None = None,
+) -> pd.DataFrame:
+    """The per-epoch histories of every model of :func:`accuracy_table` in one long table (``model, run`` added)."""
+    profile = get_profile(profile)
+    frames = []
+    for seed in runs_of(profile, runs):
+        frames.append(zoo.classifier(name, profile, seed, kind).history.assign(model="classifier", run=seed))
+        frames.append(zoo.autoencoder(name, profile, seed).history.assign(model="autoencoder", run=seed))
+        for mode in VARIANTS:
+            fitted = zoo.explainer(name, profile, seed, mode, kind=kind, **mode_weights(mode, gamma, beta))
+            frames.append(fitted.history.assign(model=mode, run=seed))
+    return pd.concat(frames, ignore_index=True)
+
+
+def outputs(name: str, profile: str | Profile, x, seed: int = 0, kind: str = "cnn", gamma=None, beta=None) -> dict:
+    """Figs. 1–2: the output of the plain auto-encoder and of each of ``VARIANTS`` on ``x``, by model name."""
+    profile = get_profile(profile)
+    shown = {"autoencoder": zoo.autoencoder(name, profile, seed).model}
+    result = {"autoencoder": _reconstruct(shown["autoencoder"], x)}
+    for mode in VARIANTS[::-1]:
+        fitted = zoo.explainer(name, profile, seed, mode, kind=kind, **mode_weights(mode, gamma, beta)).model
+        result[mode] = fitted.reconstruct(x)
+    return result
+
+
+@torch.no_grad()
+def _reconstruct(autoencoder, x):
+    return autoencoder(torch.as_tensor(x)).numpy()
+
+
+def compare_table3(accuracies: pd.DataFrame) -> pd.DataFrame:
+    """Table 3 beside ours: one row per data set of ``accuracies`` (rows of :func:`accuracy_table`), in percent.
+
+    Columns per model (``classifier``, ``tsinsight``): ``<model>_paper``, ``<model>_ours`` (mean over runs),
+    ``<model>_std`` (standard deviation over runs; NaN for one run), ``<model>_diff`` (ours − paper); plus
+    ``gamma, beta`` (ours), ``runs``, ``profile``, ``source``, ``substitute``.
+    """
+    rows = []
+    for name, group in accuracies.groupby("dataset", sort=False):
+        tsinsight_rows = group[group["model"] == "tsinsight"]
+        out = dict(dataset=name, label=paper.label(name),
+                   gamma=tsinsight_rows["gamma"].iloc[0] if len(tsinsight_rows) else None,
+                   beta=tsinsight_rows["beta"].iloc[0] if len(tsinsight_rows) else None,
+                   runs=group["run"].nunique(), profile=group["profile"].iloc[0],
+                   source=group["source"].iloc[0], substitute=bool(group["substitute"].iloc[0]))  # fmt: skip
+        for model in ("classifier", "tsinsight"):
+            ours = 100 * group.loc[group["model"] == model, "accuracy"]
+            reported = paper.TABLE3.get(name, {}).get(model, float("nan"))
+            out.update({f"{model}_paper": reported, f"{model}_ours": ours.mean(), f"{model}_std": ours.std(),
+                        f"{model}_diff": ours.mean() - reported})  # fmt: skip
+        rows.append(out)
+    return pd.DataFrame(rows)
+
+
+def tradeoff(
+    name: str,
+    profile: str | Profile,
+    gammas,
+    betas,
+    seed: int = 0,
+    kind: str = "cnn",
+    *,
+    tolerance: float = 0.05,
+    progress: bool = False,
+) -> pd.DataFrame:
+    """Accuracy against sparsity and suppression score over a γ × β grid, the paper's setting and ``saliency`` mode.
+
+    For each explainer (trained or cached): ``accuracy`` of the pipeline on the test split, ``sparsity``
+    (``TSInsight.sparsity`` with ``tolerance``) and ``suppression_auc``, the area under the Fig. 4
+    suppression curve of the classifier with TSInsight's attribution on ``profile.n_eval`` test inputs.
+    Columns: ``setting`` (``grid``, ``paper`` or ``saliency``), ``mode, gamma, beta, accuracy, sparsity,
+    suppression_auc``, ``classifier_accuracy`` (the classifier alone), ``dataset, profile``.
+    """
+    profile = get_profile(profile)
+    data = zoo.dataset(name, profile)
+    evaluated = zoo.evaluation_set(name, profile)
+    x, y = evaluated.x, evaluated.y
+    paper_gamma, paper_beta = paper.hyperparameters(name)
+    settings = [("grid", "tsinsight", float(g), float(b)) for g in gammas for b in betas]
+    settings += [("paper", "tsinsight", paper_gamma, paper_beta), ("saliency", "saliency", None, None)]
+    classifier_accuracy = accuracy(zoo.classifier(name, profile, seed, kind).model, data.test.x, data.test.y)
+    rows = []
+    for setting, mode, gamma, beta in settings:
+        fitted = zoo.explainer(name, profile, seed, mode, gamma, beta, kind, progress=progress).model
+        curve = suppression(fitted.classifier, x, y, fitted.attribute(x))
+        rows.append(dict(setting=setting, mode=mode, gamma=gamma, beta=beta,
+                         accuracy=accuracy(fitted.pipeline, data.test.x, data.test.y),
+                         sparsity=fitted.sparsity(data.test.x, tolerance), suppression_auc=area_under_curve(curve)))  # fmt: skip
+    return pd.DataFrame(rows).assign(classifier_accuracy=classifier_accuracy, dataset=name, profile=profile.name)

@@ -1,0 +1,109 @@
+"""Fig. 4 and the checks the paper lacks: suppression curves, ground-truth scores and the randomisation sanity check.
+
+Each function runs one evaluation of :mod:`tsinsight.evaluation` on the zoo's trained models of a data set
+for every run seed, on the profile's evaluation subset; attributions are cached artifacts keyed by the run.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pandas as pd
+from torch import nn
+
+from tsinsight import zoo
+from tsinsight.evaluation.ground_truth import ground_truth_table
+from tsinsight.evaluation.sanity import sanity_check
+from tsinsight.evaluation.suppression import suppression_curves as curves_of
+from tsinsight.experiments.accuracy import runs_of
+from tsinsight.explainer import TSInsight, mode_weights
+from tsinsight.profiles import Profile, get_profile
+from tsinsight.training import TrainConfig
+
+
+def suppression_curves(name: str, profile: str | Profile, runs: int | None = None) -> pd.DataFrame:
+    """Fig. 4 on one data set: ``method, level, kept, accuracy, run, dataset`` for every method and run seed.
+
+    :func:`tsinsight.evaluation.suppression.method_ranking` and :func:`tsinsight.claims.suppression_claims` read
+    the concatenation of these tables over data sets.
+    """
+    profile = get_profile(profile)
+    evaluated = zoo.evaluation_set(name, profile)
+    frames = []
+    for run in runs_of(profile, runs):
+        key = {"dataset": name, "profile": profile.name, "run": run, "figure": "fig4"}
+        frames.append(
+            curves_of(
+                zoo.classifier(name, profile, seed=run).model,
+                evaluated.x,
+                evaluated.y,
+                explainers=zoo.explainers(name, profile, run),
+                seed=run,
+                run=run,
+                key=key,
+                progress=False,
+            )
+        )
+    return pd.concat(frames, ignore_index=True).assign(dataset=name)
+
+
+def anomalous_samples(name: str, profile: str | Profile) -> np.ndarray:
+    """Indices of up to ``profile.n_eval`` test samples of ``name`` that carry known evidence."""
+    profile = get_profile(profile)
+    test = zoo.dataset(name, profile).test
+    if test.evidence is None:
+        raise ValueError(f"{name} has no known evidence positions: the ground-truth test needs synthetic_anomaly")
+    return np.flatnonzero(test.evidence.reshape(len(test), -1).any(axis=1))[: profile.n_eval]
+
+
+def ground_truth_scores(name: str, profile: str | Profile, runs: int | None = None) -> pd.DataFrame:
+    """Every method's ground-truth scores per run: ``method, aup, aur, top1, run, dataset`` (Ismail et al. 2020)."""
+    profile = get_profile(profile)
+    test = zoo.dataset(name, profile).test
+    chosen = anomalous_samples(name, profile)
+    frames = []
+    for run in runs_of(profile, runs):
+        key = {"dataset": name, "profile": profile.name, "run": run, "figure": "ground_truth"}
+        table = ground_truth_table(
+            zoo.classifier(name, profile, seed=run).model,
+            test.x[chosen],
+            test.evidence[chosen],
+            explainers=zoo.explainers(name, profile, run),
+            seed=run,
+            key=key,
+            progress=False,
+        )
+        frames.append(table.assign(run=run))
+    return pd.concat(frames, ignore_index=True).assign(dataset=name)
+
+
+def sanity_table(name: str, profile: str | Profile, *, seed: int = 0) -> pd.DataFrame:
+    """Cascading randomisation of run ``seed``'s classifier: ``method, step, layer, correlation, std, defined, dataset``.
+
+    TSInsight and Palacio et al. are fine-tuned again against each randomised classifier, from the zoo's
+    pretrained auto-encoder with the same γ, β and the profile's training budget, exactly as the zoo fits
+    the explainers of the trained classifier.
+    """
+    profile = get_profile(profile)
+    data = zoo.dataset(name, profile)
+    pretrained = zoo.autoencoder(name, profile, seed=seed).model
+    config = TrainConfig.for_profile(profile, seed=seed, progress=False)
+    explainers = zoo.explainers(name, profile, seed)
+
+    def refit(classifier: nn.Module, mode: str) -> TSInsight:
+        fitted = explainers[mode]
+        explainer = TSInsight(
+            classifier, copy.deepcopy(pretrained), mode=mode, **mode_weights(mode, fitted.gamma, fitted.beta)
+        )
+        explainer.fit(data, config)
+        return explainer
+
+    table = sanity_check(
+        zoo.classifier(name, profile, seed=seed).model,
+        zoo.evaluation_set(name, profile).x,
+        explainers=explainers,
+        refit=refit,
+        progress=False,
+    )
+    return table.assign(dataset=name)
