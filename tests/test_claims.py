@@ -3,7 +3,7 @@
 import pandas as pd
 import pytest
 
-from tsinsight import claims, results
+from tsinsight import claims, experiments, results
 
 
 def accuracy_rows(dataset, classifier, tsinsight, *, substitute=False, majority=0.5, gamma=2.0, beta=1e-4):
@@ -79,11 +79,34 @@ def test_jacobian_contraction_needs_a_margin_over_palacio():
 
 
 def test_suppression_ranking_claim():
-    ranking = pd.DataFrame({"method": ["tsinsight", "gradient", "none"], "mean_rank": [1.5, 2.0, 0.5], "datasets": 7})
-    assert claims.suppression_claims(ranking)[0].verdict == "reproduced"  # "none" does not compete
+    ranking = pd.DataFrame(
+        {"method": ["tsinsight", "gradient"], "mean_rank": [1.5, 2.0], "rank_low": [1.0, 1.0], "rank_high": [2.0, 3.0],
+         "datasets": 7, "top_group": True, "excluded": "ecg_thorax"}
+    )  # fmt: skip
+    (claim,) = claims.suppression_claims(ranking)
+    assert claim.verdict == "reproduced" and "1.00–2.00" in claim.ours and "ecg_thorax" in claim.why
     ranking.loc[0, "mean_rank"] = 2.5
-    assert claims.suppression_claims(ranking)[0].verdict == "not reproduced"
+    (claim,) = claims.suppression_claims(ranking)
+    assert claim.verdict == "not reproduced" and "cannot separate it from the best" in claim.ours
     assert claims.suppression_claims(ranking.assign(datasets=1))[0].verdict == "not comparable"
+
+
+def test_suppression_ranking_leaves_out_data_sets_whose_classifier_learnt_nothing():
+    rows = []
+    for dataset, clean in (("a", 0.95), ("b", 0.9), ("c", 0.52)):
+        for run in (0, 1):
+            for method, slope in (("none", 0.0), ("tsinsight", 0.1), ("gradient", 0.3), ("random", 0.5)):
+                slope = {"a": slope, "b": slope, "c": 0.5 - slope}[dataset]  # c ranks the methods the other way
+                for level in (0.0, 0.5, 1.0):
+                    rows.append(dict(dataset=dataset, run=run, method=method, level=level, majority=0.5,
+                                     accuracy=clean - slope * level))  # fmt: skip
+    ranking = experiments.suppression_ranking(pd.DataFrame(rows), n_boot=200)
+    assert ranking.excluded.iloc[0] == "c" and (ranking.datasets == 2).all()
+    assert list(ranking.method) == ["tsinsight", "gradient", "random"] and ranking.mean_rank.tolist() == [1, 2, 3]
+    assert (ranking.rank_low == ranking.mean_rank).all() and (ranking.rank_high == ranking.mean_rank).all()
+    assert "rank_c" not in ranking and claims.suppression_claims(ranking)[0].verdict == "reproduced"
+    nothing = experiments.suppression_ranking(pd.DataFrame(rows).query("dataset == 'c'"))
+    assert nothing.mean_rank.isna().all() and claims.suppression_claims(nothing)[0].verdict == "not comparable"
 
 
 def test_all_claims_reports_missing_tables_and_reads_saved_ones():

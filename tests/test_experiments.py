@@ -28,10 +28,14 @@ def toy_zoo(tmp_path, monkeypatch):
 
 def test_fgsm_robustness_covers_every_model_run_and_epsilon_and_are_cached(monkeypatch):
     curves = experiments.fgsm_robustness("synthetic_anomaly", TINY, [0.0, 0.5])
-    assert len(curves) == 3 * 2 * 2 and set(curves.model) == {"classifier", "palacio", "tsinsight"}
-    clean = curves[curves.epsilon == 0.0].set_index(["model", "run"]).accuracy
-    attacked = curves[curves.epsilon == 0.5].set_index(["model", "run"]).accuracy
+    assert len(curves) == 2 * 3 * 2 * 2 and set(curves.model) == {"classifier", "palacio", "tsinsight"}
+    white = curves[curves.reading == "white_box"]
+    clean = white[white.epsilon == 0.0].set_index(["model", "run"]).accuracy
+    attacked = white[white.epsilon == 0.5].set_index(["model", "run"]).accuracy
     assert (attacked <= clean + 1e-9).all()
+    by_reading = curves.set_index(["reading", "model", "run", "epsilon"]).accuracy
+    assert by_reading["white_box", "classifier"].equals(by_reading["classifier_crafted", "classifier"])
+    assert by_reading["white_box", "tsinsight"][:, 0.0].equals(by_reading["classifier_crafted", "tsinsight"][:, 0.0])
 
     def no_attack(*args, **kwargs):
         raise AssertionError("a cached FGSM curve was recomputed")
@@ -62,7 +66,7 @@ def test_summaries_have_the_columns_their_claims_read():
 
     curves = experiments.fgsm_robustness("synthetic_anomaly", TINY, [0.0, 0.5], runs=1)
     fgsm = experiments.fgsm_summary(curves, "synthetic_anomaly", TINY)
-    assert len(claims.fgsm_claims(fgsm)) == 2 and (fgsm["runs"] == 1).all()
+    assert len(claims.fgsm_claims(fgsm)) == 4 and (fgsm["runs"] == 1).all()
     y = zoo.evaluation_set("synthetic_anomaly", TINY).y
     assert fgsm["majority"].iloc[0] == pytest.approx(np.bincount(y).max() / len(y))
 

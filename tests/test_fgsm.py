@@ -44,6 +44,22 @@ def test_fgsm_matches_a_hand_made_sign_step():
     assert fgsm_accuracy(model, x, y, [epsilon]).accuracy.iloc[0] == pytest.approx(expected)
 
 
+def test_examples_crafted_on_another_model_are_evaluated_on_the_model():
+    model, x, y = _linear_problem(n=50, seed=1)
+    flipped = nn.Sequential(nn.Flatten(), nn.Linear(2 * 10, 2))
+    with torch.no_grad():
+        flipped[1].weight.copy_(-model[1].weight)  # its gradient points the other way: it moves x away from the border
+        flipped[1].bias.copy_(-model[1].bias)
+    epsilon = 0.3
+    inputs = x.clone().requires_grad_(True)
+    nn.functional.cross_entropy(flipped(inputs), y, reduction="sum").backward()
+    with torch.no_grad():
+        expected = (model(x + epsilon * inputs.grad.sign()).argmax(dim=1) == y).float().mean().item()
+    transferred = fgsm_accuracy(model, x, y, [epsilon], crafted_on=flipped).accuracy.iloc[0]
+    assert transferred == pytest.approx(expected) and transferred == 1.0
+    assert fgsm_accuracy(model, x, y, [epsilon]).accuracy.iloc[0] < 1.0
+
+
 def test_attack_through_a_pipeline_and_numpy_inputs():
     torch.manual_seed(0)
     pipeline = nn.Sequential(AutoEncoder(2, 12), CNNClassifier(2, 3)).train()

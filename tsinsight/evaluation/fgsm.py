@@ -29,11 +29,16 @@ def fgsm_accuracy(
     y: np.ndarray | torch.Tensor,
     epsilons: Sequence[float],
     *,
+    crafted_on: nn.Module | None = None,
     batch_size: int = 256,
     device: str | torch.device | None = None,
     progress: bool = False,
 ) -> pd.DataFrame:
     """Accuracy of ``model`` on FGSM adversarial examples of ``(x, y)``, one row per ε: columns ``epsilon, accuracy``.
+
+    The examples are crafted with the gradient of ``crafted_on`` (default: ``model`` itself, a white-box
+    attack). Passing the classifier alone while ``model`` is an explainer's pipeline gives the other reading of
+    Section 6.4: examples made against the classifier, then cleaned by the auto-encoder in front of it.
 
     ``model`` maps ``(batch, channels, length)`` to logits: a classifier, or an explainer's
     ``.pipeline`` (auto-encoder then classifier) to attack through the auto-encoder. It is evaluated in
@@ -46,9 +51,10 @@ def fgsm_accuracy(
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
     device = resolve_device(device)
     model = copy.deepcopy(model).to(device).eval()
-    for parameter in model.parameters():
+    source = model if crafted_on is None else copy.deepcopy(crafted_on).to(device).eval()
+    for parameter in [*model.parameters(), *source.parameters()]:
         parameter.requires_grad_(False)  # the attack needs gradients with respect to the input only
-    attack = FGSM(model, loss_func=nn.CrossEntropyLoss(reduction="none"))
+    attack = FGSM(source, loss_func=nn.CrossEntropyLoss(reduction="none"))
 
     correct = np.zeros(len(epsilons), dtype=np.int64)
     starts = range(0, len(inputs), batch_size)
@@ -57,7 +63,7 @@ def fgsm_accuracy(
         batch = inputs[start : start + batch_size].to(device).requires_grad_(True)
         target = labels[start : start + batch_size].to(device)
         for index, epsilon in enumerate(epsilons):
-            with rnn_backward_allowed(model):
+            with rnn_backward_allowed(source):
                 adversarial = attack.perturb(batch, epsilon=epsilon, target=target).detach()
             with torch.no_grad():
                 correct[index] += int((model(adversarial).argmax(dim=1) == target).sum())

@@ -22,6 +22,7 @@ from tsinsight.experiments.attributions import (
     ground_truth_scores,
     sanity_table,
     suppression_curves,
+    suppression_ranking,
 )
 from tsinsight.experiments.properties import (
     architecture_attributions,
@@ -59,6 +60,7 @@ __all__ = [
     "outputs",
     "sanity_table",
     "suppression_curves",
+    "suppression_ranking",
     "tradeoff",
     "training_histories",
 ]

@@ -13,13 +13,16 @@ import pandas as pd
 from torch import nn
 
 from tsinsight import zoo
+from tsinsight.claims import learnt
 from tsinsight.evaluation.ground_truth import ground_truth_table
+from tsinsight.evaluation.ranking import critical_difference, mean_rank_interval
 from tsinsight.evaluation.sanity import sanity_check
+from tsinsight.evaluation.suppression import auc_table, method_ranking
 from tsinsight.evaluation.suppression import suppression_curves as curves_of
 from tsinsight.experiments.accuracy import runs_of
 from tsinsight.explainer import TSInsight, mode_weights
 from tsinsight.profiles import Profile, get_profile
-from tsinsight.training import TrainConfig
+from tsinsight.training import TrainConfig, majority_share
 
 
 def suppression_curves(name: str, profile: str | Profile, runs: int | None = None) -> pd.DataFrame:
@@ -45,7 +48,41 @@ def suppression_curves(name: str, profile: str | Profile, runs: int | None = Non
                 progress=False,
             )
         )
-    return pd.concat(frames, ignore_index=True).assign(dataset=name)
+    return pd.concat(frames, ignore_index=True).assign(dataset=name, majority=majority_share(evaluated.y))
+
+
+def suppression_ranking(curves: pd.DataFrame, *, n_boot: int = 2000, seed: int = 0) -> pd.DataFrame:
+    """Fig. 4 across data sets: the methods' mean rank with its bootstrap interval, on data sets whose classifier learnt.
+
+    ``curves`` concatenates :func:`suppression_curves` of several data sets. A data set counts when its
+    classifier (the unsuppressed ``none`` accuracy, mean over runs) passes :func:`tsinsight.claims.learnt`;
+    the others are listed in ``excluded``: where the classifier learnt nothing, no attribution can keep its
+    prediction alive, and the ranking would be noise. Columns: those of
+    :func:`~tsinsight.evaluation.suppression.method_ranking` (``method, rank_<dataset>…, mean_rank, mean_auc,
+    datasets``), ``rank_low, rank_high`` (95 % bootstrap interval over data sets and runs), ``top_group`` (the
+    Friedman–Nemenyi test cannot separate the method from the best one; NaN with fewer than two data sets),
+    ``excluded`` (comma-separated names). :func:`tsinsight.claims.suppression_claims` reads this table.
+    """
+    clean = curves[curves["method"] == "none"].groupby("dataset", sort=False)[["accuracy", "majority"]].mean()
+    learnt_sets = [name for name, row in clean.iterrows() if learnt(row["accuracy"], row["majority"])]
+    excluded = ", ".join(name for name in clean.index if name not in learnt_sets)
+    kept = curves[curves["dataset"].isin(learnt_sets)]
+    methods = [method for method in dict.fromkeys(curves["method"]) if method != "none"]
+    if kept.empty:
+        return pd.DataFrame({"method": methods, "mean_rank": np.nan, "rank_low": np.nan, "rank_high": np.nan,
+                             "datasets": 0, "top_group": np.nan, "excluded": excluded})  # fmt: skip
+    table = method_ranking(kept)
+    aucs = auc_table(kept, by=("dataset", "method", "run"))
+    interval = mean_rank_interval(aucs, n_boot=n_boot, seed=seed).set_index("method")[["rank_low", "rank_high"]]
+    table = table.join(interval, on="method")
+    if len(learnt_sets) >= 2:
+        groups = critical_difference(aucs).cliques
+        best = table["method"].iloc[0]
+        top = {method for group in groups if best in group for method in group}
+        table["top_group"] = table["method"].isin(top)
+    else:
+        table["top_group"] = np.nan
+    return table.assign(excluded=excluded)
 
 
 def anomalous_samples(name: str, profile: str | Profile) -> np.ndarray:
