@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import pickle
 import time
 import warnings
@@ -15,10 +16,8 @@ import pytest
 import scipy.io
 
 from tsinsight import data
-from tsinsight.data import cache, formats, sources, synthetic
+from tsinsight.data import cache, character_trajectories, forest_cover, synthetic, ucr_uea, wesad
 from tsinsight.data.dataset import Split, stratified_subset
-
-MIRROR = Path("/work/shared/data")
 
 
 # ---------------------------------------------------------------------------------------------- fixture writers
@@ -90,6 +89,11 @@ def isolated(tmp_path, monkeypatch):
 
 
 # ---------------------------------------------------------------------------------------------- the real mirror
+# The mirror is the folder named by $TSINSIGHT_DATA_MIRROR (CI sets it through .ci/run). Without it these tests
+# skip, unless TSINSIGHT_REQUIRE_MIRROR=1 says the mirror is expected; a mirror named but missing always fails.
+MIRROR = os.environ.get("TSINSIGHT_DATA_MIRROR")
+MIRROR_REQUIRED = os.environ.get("TSINSIGHT_REQUIRE_MIRROR", "") not in ("", "0")
+
 PAPER_SIZES = {
     # name: (train, val, test, channels, length, classes, substitute)
     "synthetic_anomaly": (45000, 5000, 10000, 3, 50, 2, False),
@@ -101,16 +105,54 @@ PAPER_SIZES = {
     "uwave_gesture": (80, 40, 320, 3, 315, 8, True),
     "character_trajectories": (692, 303, 434, 3, 206, 20, True),
 }
+FOREST_FIRST = [
+    -0.5539557,
+    -0.1103396,
+    -0.6275123,
+    -0.0582222,
+    0.3250533,
+    0.4807594,
+    0.8032,
+    0.7002872,
+    -0.1969165,
+    2.8869398,
+]
+UCR_FILES = {"ford_a": "FordA", "electric_devices": "ElectricDevices", "ecg_thorax": "NonInvasiveFetalECGThorax1"}
+# Seed 0 on the mirror: samples per class in train, val and test, and the first training sample's first step.
+KNOWN = {
+    "synthetic_anomaly": ([[37562, 7438], [4168, 832], [8408, 1592]], [-1.9075130, -1.8610605, 1.3435847]),
+    "forest_cover": ([[103495, 3615], [45053, 853], [63469, 2111]], FOREST_FIRST),
+    "uwave_gesture": ([[10] * 8, [5] * 8, [40] * 8], [0.0136539, -1.0099968, -1.1416082]),
+    "character_trajectories": (
+        [
+            [40, 40, 32, 34, 47, 36, 28, 38, 33, 30, 32, 34, 28, 28, 31, 31, 44, 28, 33, 45],
+            [18, 18, 14, 15, 20, 16, 12, 17, 14, 13, 14, 15, 12, 12, 14, 14, 19, 12, 14, 20],
+            [25, 26, 20, 22, 29, 23, 17, 24, 20, 19, 20, 21, 17, 18, 20, 19, 27, 18, 21, 28],
+        ],
+        [-0.1085604, 0.0615716, 0.2445974],
+    ),
+}
 
 
 @pytest.fixture(scope="module")
-def mirror_sets(tmp_path_factory):
-    """Every mirror data set loaded once (seed 0) into a fresh cache."""
-    if not MIRROR.is_dir():
-        pytest.skip(f"the offline mirror {MIRROR} is absent")
+def mirror() -> Path:
+    """The offline mirror; a failure, not a skip, when it is named but missing or required but not named."""
+    if not MIRROR:
+        if MIRROR_REQUIRED:
+            pytest.fail("TSINSIGHT_REQUIRE_MIRROR is set but TSINSIGHT_DATA_MIRROR is not: point it at the mirror")
+        pytest.skip("TSINSIGHT_DATA_MIRROR is not set: the tests on the offline mirror do not run")
+    path = Path(MIRROR).expanduser()
+    if not path.is_dir():
+        pytest.fail(f"TSINSIGHT_DATA_MIRROR={MIRROR} is not a directory: fix the path or unset the variable")
+    return path
+
+
+@pytest.fixture(scope="module")
+def mirror_sets(mirror, tmp_path_factory):
+    """Every mirror data set loaded once (seed 0) into a fresh cache, loaded again (timed) and the summary."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("TSINSIGHT_DATA_DIR", str(tmp_path_factory.mktemp("mirror-cache")))
-        patch.setenv("TSINSIGHT_DATA_MIRROR", str(MIRROR))
+        patch.setenv("TSINSIGHT_DATA_MIRROR", str(mirror))
         patch.delenv("TSINSIGHT_WESAD_DIR", raising=False)
         sets = {name: data.load(name, download=False, progress=False) for name in PAPER_SIZES}
         timings = {}
@@ -142,20 +184,41 @@ def test_mirror_split_sizes_and_types(mirror_sets, name):
     assert (dataset.train.evidence is not None) == (name == "synthetic_anomaly")
 
 
-def test_mirror_ucr_validation_is_ceil_per_class(mirror_sets):
-    ford = mirror_sets[0]["ford_a"]
-    assert ford.class_names == ["-1", "1"]
-    full = np.concatenate([ford.train.y, ford.val.y])
-    counts = np.bincount(full)
-    assert np.array_equal(np.bincount(ford.val.y), np.ceil(0.3 * counts).astype(int))
+@pytest.mark.parametrize("name", list(KNOWN))
+def test_mirror_known_class_counts_and_first_sample(mirror_sets, name):
+    dataset = mirror_sets[0][name]
+    counts, first = KNOWN[name]
+    splits = (dataset.train, dataset.val, dataset.test)
+    assert [np.bincount(s.y, minlength=dataset.n_classes).tolist() for s in splits] == counts
+    assert np.allclose(dataset.train.x[0, :, 0], first, rtol=1e-5, atol=1e-6)
 
 
-def test_forest_cover_windows_and_anomaly_rate(mirror_sets):
+@pytest.mark.parametrize("name", list(UCR_FILES))
+def test_mirror_ucr_sets_are_the_archive_files(mirror, mirror_sets, name):
+    """Test = the archive's TEST file as it is; train + val = its TRAIN, val holding ceil(0.3·n_c) of class c."""
+    dataset, archive = mirror_sets[0][name], UCR_FILES[name]
+    files = ucr_uea.find_ucr(mirror, archive)
+    x_train, y_train = ucr_uea.read_ucr_text(files["train"])
+    x_test, y_test = ucr_uea.read_ucr_text(files["test"])
+    names = np.array(dataset.class_names)
+    assert np.array_equal(dataset.test.x[:, 0], x_test.astype(np.float32))
+    assert np.array_equal(names[dataset.test.y], [str(int(label)) for label in y_test])
+    kept = np.concatenate([dataset.train.x, dataset.val.x])[:, 0]
+    assert np.array_equal(kept[np.lexsort(kept.T)], (rows := x_train.astype(np.float32))[np.lexsort(rows.T)])
+    per_class = np.bincount(np.concatenate([dataset.train.y, dataset.val.y]))
+    assert np.array_equal(np.bincount(dataset.val.y), np.ceil(0.3 * per_class).astype(int))
+    assert per_class.tolist() == [np.sum(y_train == float(c)) for c in dataset.class_names]
+
+
+def test_forest_cover_is_standardised_with_training_rows(mirror_sets):
     forest = mirror_sets[0]["forest_cover"]
-    for split in (forest.train, forest.val, forest.test):
-        assert 0.005 < split.y.mean() < 0.1  # every split holds anomalies
-    assert abs(forest.train.x.mean(axis=(0, 2))).max() < 0.1  # z-scored with training statistics
-    assert "windowing" in forest.note
+    assert "windowing" in forest.note and forest.channel_names[0] == "elevation"
+    # The training rows have mean 0 per channel; their overlapping windows keep it within 0.003, while the
+    # validation windows (other rows, not standardised with their own statistics) are off by up to 0.18.
+    means = forest.train.x.mean(axis=(0, 2), dtype=np.float64)
+    known = [0.00185, 0.00227, -0.0012, -0.00051, -0.00155, 0.00163, -0.00063, 0.00174, 0.00161, 0.00264]
+    assert np.allclose(means, known, atol=1e-5)
+    assert np.allclose(forest.val.x.mean(axis=(0, 2), dtype=np.float64)[[3, 9]], [-0.1096, 0.1845], atol=1e-4)
 
 
 def test_summary_beside_table1(mirror_sets):
@@ -188,18 +251,28 @@ def test_unknown_name_lists_available(isolated):
         data.is_available("mnist")
 
 
-def test_not_found_offline_names_files_places_and_remedy(isolated):
+@pytest.mark.parametrize(
+    ("name", "looked_for", "fetched_by"),
+    [
+        ("ford_a", "ucr/FordA/FordA_{TRAIN,TEST}", "timeseriesclassification.com"),
+        ("uwave_gesture", "uea/UWaveGestureLibrary/UWaveGestureLibrary_{TRAIN,TEST}", "timeseriesclassification.com"),
+        ("character_trajectories", "uci/CharacterTrajectories/labelled_half.mat", "mixoutALL_shifted.mat"),
+        ("forest_cover", "odds/cover.mat", "fetch_covtype"),
+    ],
+)
+def test_not_found_offline_names_files_places_and_remedy(isolated, name, looked_for, fetched_by):
     with pytest.raises(data.DataNotFoundError) as info:
-        data.load("ford_a", mirror=isolated, download=False)
+        data.load(name, mirror=isolated, download=False)
     message = str(info.value)
-    assert "'ford_a'" in message and "download=False" in message
-    assert "ucr/FordA/FordA_{TRAIN,TEST}" in message and str(isolated) in message
-    assert "TSINSIGHT_DATA_MIRROR" in message and "download=True" in message
+    assert f"{name!r}" in message and "download=False" in message
+    assert looked_for in message and str(isolated) in message
+    assert "$TSINSIGHT_DATA_MIRROR at a folder laid out like the offline mirror (see data/README.md)" in message
+    assert "download=True" in message and fetched_by in message
     assert isinstance(info.value, FileNotFoundError)
 
 
 def test_wesad_not_found_says_how_to_get_it(isolated):
-    with pytest.raises(data.DataNotFoundError, match=r"'wesad'.*S2/S2\.pkl.*TSINSIGHT_WESAD_DIR"):
+    with pytest.raises(data.DataNotFoundError, match=r"'wesad'.*S2/S2\.pkl.*downloads/wesad.*TSINSIGHT_WESAD_DIR"):
         data.load("wesad", download=True)
     assert not data.is_available("wesad")
 
@@ -208,7 +281,7 @@ def test_failed_download_is_data_not_found(isolated, monkeypatch):
     def offline():
         raise OSError("network unreachable")
 
-    monkeypatch.setattr(sources, "download_cover", offline)
+    monkeypatch.setattr(forest_cover, "download_cover", offline)
     with pytest.raises(data.DataNotFoundError, match="downloading it failed.*network unreachable.*odds/cover.mat"):
         data.load("forest_cover", download=True)
 
@@ -354,7 +427,7 @@ def test_ucr_reader_rejects_garbage(tmp_path):
     path = tmp_path / "bad.tsv"
     path.write_text("only_one_column\n")
     with pytest.raises(ValueError, match="is not a UCR text file"):
-        formats.read_ucr_text(path)
+        ucr_uea.read_ucr_text(path)
 
 
 def test_uea_ts_reader_and_uwave_substitute(isolated):
@@ -364,7 +437,7 @@ def test_uea_ts_reader_and_uwave_substitute(isolated):
     folder = isolated / "uea" / "UWaveGestureLibrary"
     write_ts(folder / "UWaveGestureLibrary_TRAIN.ts.gz", x_train, y_train)
     write_ts(folder / "UWaveGestureLibrary_TEST.ts.gz", x_test, y_test)
-    x, y = formats.read_ts(folder / "UWaveGestureLibrary_TEST.ts.gz")
+    x, y = ucr_uea.read_ts(folder / "UWaveGestureLibrary_TEST.ts.gz")
     assert np.allclose(x, x_test) and list(y) == y_test
     ds = data.load("uwave_gesture", mirror=isolated, download=False)
     assert ds.substitute and "UEA" in ds.note and ds.n_channels == 3 and ds.n_classes == 8
@@ -386,20 +459,20 @@ def test_uwave_prefers_the_paper_ucr_xyz_files(isolated):
 def test_ts_reader_missing_values_and_errors(tmp_path):
     path = tmp_path / "a.ts"
     path.write_text("@classLabel true a b\n@data\n1,?,3:a\n4,5:b\n")
-    x, y = formats.read_ts(path)
+    x, y = ucr_uea.read_ts(path)
     assert x.shape == (2, 1, 3) and np.isnan(x[0, 0, 1]) and np.isnan(x[1, 0, 2]) and list(y) == ["a", "b"]
     path.write_text("@timeStamps true\n@classLabel true a\n@data\n(0,1):a\n")
     with pytest.raises(ValueError, match="time-stamped"):
-        formats.read_ts(path)
+        ucr_uea.read_ts(path)
     path.write_text("@classLabel true a\n@data\n1,x:a\n")
     with pytest.raises(ValueError, match=r"a.ts:3: a value is not a number"):
-        formats.read_ts(path)
+        ucr_uea.read_ts(path)
     path.write_text("@classLabel true a\n1,2:a\n")
     with pytest.raises(ValueError, match="expected an @ header line before @data"):
-        formats.read_ts(path)
+        ucr_uea.read_ts(path)
     path.write_text("@classLabel false\n@data\n1,2:a\n")
     with pytest.raises(ValueError, match="no class labels"):
-        formats.read_ts(path)
+        ucr_uea.read_ts(path)
 
 
 def write_cover(folder: Path, n: int = 20000) -> np.ndarray:
@@ -417,10 +490,8 @@ def write_cover(folder: Path, n: int = 20000) -> np.ndarray:
 def test_forest_cover_reader_windowing_without_leakage(isolated):
     write_cover(isolated)
     ds = data.load("forest_cover", mirror=isolated, download=False)
-    # Table 1's sizes scaled to the file's rows, or all windows of the split's chunks when fewer
-    expected = [round(n * 20000 / 286048) for n in (107110, 45906, 65580)]
-    sizes = [len(ds.train), len(ds.val), len(ds.test)]
-    assert all(0.75 * e <= n <= e for n, e in zip(sizes, expected, strict=True)), (sizes, expected)
+    # Table 1's sizes scaled to the file's rows: 20000 / 286048 of (107110, 45906, 65580)
+    assert [len(ds.train), len(ds.val), len(ds.test)] == [7489, 3210, 4585]
     assert ds.substitute and "windowing" in ds.note and ds.length == 50 and ds.n_channels == 10
     splits = {name: getattr(ds, name) for name in ("train", "val", "test")}
     # the id column is an increasing affine map of the row id: equal values are equal rows
@@ -438,7 +509,7 @@ def test_forest_cover_reader_windowing_without_leakage(isolated):
 def test_cover_reader_error(tmp_path):
     scipy.io.savemat(tmp_path / "c.mat", {"Z": np.zeros(3)})
     with pytest.raises(ValueError, match="not the ODDS cover.mat.*'X' and 'y'"):
-        formats.read_cover_mat(tmp_path / "c.mat")
+        forest_cover.read_cover_mat(tmp_path / "c.mat")
 
 
 def ct_series(rng, n):
@@ -475,14 +546,14 @@ def test_character_trajectories_full_uci_file_gives_the_paper_split(isolated):
 def test_character_trajectories_reader_error(tmp_path):
     scipy.io.savemat(tmp_path / "c.mat", {"something": np.zeros(3)})
     with pytest.raises(ValueError, match="not a Character Trajectories file"):
-        formats.read_character_trajectories_mat(tmp_path / "c.mat")
+        character_trajectories.read_mat(tmp_path / "c.mat")
 
 
 WESAD_SEGMENTS = {0: 500, 1: 3500, 2: 3500, 3: 3000, 4: 1000}  # 2 neutral, 2 stress, 1 amusement window
 
 
 def test_wesad_reader_windows_and_subject_split(isolated, monkeypatch):
-    folder = isolated / "WESAD"
+    folder = isolated / "wesad"
     for k, subject in enumerate(["S2", "S3", "S10", "S4"]):
         write_wesad(folder, subject, WESAD_SEGMENTS, seed=k)
     monkeypatch.setenv("TSINSIGHT_WESAD_DIR", str(folder))
@@ -495,6 +566,8 @@ def test_wesad_reader_windows_and_subject_split(isolated, monkeypatch):
     assert ds.substitute and "subject-wise" in ds.note
     again = data.load("wesad", download=False)
     assert np.array_equal(again.test.x, ds.test.x)
+    monkeypatch.delenv("TSINSIGHT_WESAD_DIR")
+    assert data.is_available("wesad", mirror=isolated, seed=1)  # found as the mirror's wesad/ folder
 
 
 def test_wesad_errors(isolated, monkeypatch, tmp_path):
@@ -502,12 +575,12 @@ def test_wesad_errors(isolated, monkeypatch, tmp_path):
     for subject in ("S2", "S3"):
         write_wesad(folder, subject, WESAD_SEGMENTS, seed=0)
     monkeypatch.setenv("TSINSIGHT_WESAD_DIR", str(folder))
-    with pytest.raises(ValueError, match="at least 3 subjects"):
+    with pytest.raises(ValueError, match="at least 3 subjects.*TSINSIGHT_WESAD_DIR"):
         data.load("wesad")
     bad = tmp_path / "S9.pkl"
     bad.write_bytes(pickle.dumps({"label": [0]}))
     with pytest.raises(ValueError, match="not an official WESAD subject pickle"):
-        formats.read_wesad_subject(bad)
+        wesad.read_subject(bad)
 
 
 # ---------------------------------------------------------------------------------------------- the cache
@@ -552,6 +625,7 @@ def test_cache_rebuilt_after_source_change_and_used_offline(isolated):
         third = data.load("ford_a", mirror=isolated / "nowhere", download=False)
     assert np.array_equal(third.test.x, second.test.x)
     assert data.is_available("ford_a", mirror=isolated / "nowhere")
+    assert not data.is_available("ford_a", mirror=isolated / "nowhere", seed=1)  # only seed 0 is cached
 
 
 def test_cache_rebuilt_when_construction_changes(isolated):

@@ -1,4 +1,6 @@
-"""The processed-data cache: one ``.npz`` of arrays per data set and seed, with a JSON sidecar of metadata.
+"""The processed-data cache: one ``Dataset`` per data set and seed, flattened to arrays (``train_x``, ``train_y``,
+``train_evidence`` …) in an ``.npz``, with a JSON sidecar of its metadata. Arrays are read with
+``allow_pickle=False`` and the sidecar is JSON: reading the cache never executes code.
 
 The sidecar records the cache format version, the version of the construction that produced the arrays and
 the SHA-256 of every source file. A cache entry is used only when all of these still agree (a source file
@@ -25,9 +27,12 @@ from pathlib import Path
 import numpy as np
 
 from tsinsight.artifacts import atomic_write_bytes
+from tsinsight.data.dataset import SPLITS, Dataset, Split
 
 # Bump when the layout of the cache files changes.
 FORMAT_VERSION = 1
+# The Dataset fields the sidecar keeps (besides the name, which names the entry).
+_FIELDS = ("n_classes", "n_channels", "length", "channel_names", "class_names", "source", "substitute", "note")
 
 
 def data_dir() -> Path:
@@ -67,10 +72,20 @@ def fingerprints(sources: dict[str, Path], known: dict | None = None) -> dict[st
     return {role: fingerprint(Path(path), known.get(role)) for role, path in sorted(sources.items())}
 
 
+def has(name: str, seed: int, construction: str, *, memory_mapped: bool = False) -> bool:
+    """Whether an entry of ``name``/``seed`` built by ``construction`` is stored (:func:`read` still checks it)."""
+    path, json_path = cache_paths(name, seed, memory_mapped=memory_mapped)
+    try:
+        meta = json.loads(json_path.read_text())
+    except (OSError, ValueError):
+        return False
+    return path.exists() and meta.get("format_version") == FORMAT_VERSION and meta.get("construction") == construction
+
+
 def read(
     name: str, seed: int, construction: str, sources: dict[str, Path] | None, *, memory_mapped: bool = False
-) -> tuple[dict, dict] | None:
-    """The cached ``(arrays, metadata)`` of ``name``/``seed``, or None when missing, stale or unreadable.
+) -> Dataset | None:
+    """The cached ``Dataset`` of ``name``/``seed``, or None when missing, stale or unreadable.
 
     ``sources`` are the source files found now (None: none found, so their checksums cannot be compared).
     """
@@ -97,26 +112,31 @@ def read(
         else:
             with np.load(npz_path, allow_pickle=False) as archive:
                 arrays = {key: archive[key] for key in archive.files}  # reads every member: zip CRCs are checked
+        splits = {s: Split(arrays[f"{s}_x"], arrays[f"{s}_y"], arrays.get(f"{s}_evidence")) for s in SPLITS}
+        return Dataset(name=name, **splits, **meta["dataset"])
     except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile, json.JSONDecodeError) as error:
         warnings.warn(f"the cached {name} ({npz_path}) is unreadable ({error!r}); rebuilding it", stacklevel=3)
         return None
-    return arrays, meta
 
 
 def write(
-    name: str,
-    seed: int,
-    construction: str,
-    sources: dict[str, Path],
-    arrays: dict[str, np.ndarray],
-    meta: dict,
-    *,
-    memory_mapped: bool = False,
+    dataset: Dataset, seed: int, construction: str, sources: dict[str, Path], *, memory_mapped: bool = False
 ) -> None:
-    """Store ``arrays`` and ``meta`` for ``name``/``seed`` atomically (the arrays first, the sidecar last)."""
-    path, json_path = cache_paths(name, seed, memory_mapped=memory_mapped)
+    """Store ``dataset`` under its name and ``seed`` atomically (the arrays first, the sidecar last)."""
+    path, json_path = cache_paths(dataset.name, seed, memory_mapped=memory_mapped)
     json_path.unlink(missing_ok=True)  # no sidecar may vouch for arrays half replaced
-    full = {**meta, "format_version": FORMAT_VERSION, "construction": construction, "sources": fingerprints(sources)}
+    arrays = {}
+    for split_name in SPLITS:
+        split = getattr(dataset, split_name)
+        arrays[f"{split_name}_x"], arrays[f"{split_name}_y"] = split.x, split.y
+        if split.evidence is not None:
+            arrays[f"{split_name}_evidence"] = split.evidence
+    full = {
+        "dataset": {key: getattr(dataset, key) for key in _FIELDS},
+        "format_version": FORMAT_VERSION,
+        "construction": construction,
+        "sources": fingerprints(sources),
+    }
     if memory_mapped:
         full["arrays"] = {}
         for key, array in arrays.items():

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+SPLITS = ("train", "val", "test")
+
 
 @dataclass
 class Split:
@@ -65,7 +67,7 @@ class Dataset:
     note: str = ""
 
     def __post_init__(self) -> None:
-        for split_name in ("train", "val", "test"):
+        for split_name in SPLITS:
             split = getattr(self, split_name)
             if split.x.shape[1:] != (self.n_channels, self.length):
                 raise ValueError(
