@@ -10,7 +10,7 @@ from torch import nn
 from tsinsight import attribution
 from tsinsight.attribution import METHODS, attribute, cached_attribute
 from tsinsight.explainer import TSInsight
-from tsinsight.models import AutoEncoder, CNNClassifier, LSTMClassifier
+from tsinsight.models import AutoEncoder, CNNClassifier, LSTMClassifier, make_classifier
 
 FAST = dict(n_steps=4, n_samples=4)  # the paper's 100 steps / noise draws are the defaults; tests only need few
 
@@ -59,11 +59,11 @@ def test_methods_are_the_papers_thirteen_in_order():
     )  # fmt: skip
 
 
-@pytest.mark.parametrize("kind", [CNNClassifier, LSTMClassifier])
+@pytest.mark.parametrize("kind", ["cnn", "lstm"])
 @pytest.mark.parametrize("n_channels", [1, 3])
 def test_every_method_returns_finite_non_negative_arrays_like_the_input(kind, n_channels):
     torch.manual_seed(0)
-    classifier = kind(n_channels, 3)
+    classifier = make_classifier(kind, n_channels, 3, 16)
     x = _data(n_channels)
     explainers = _explainers(copy.deepcopy(classifier), n_channels, x.shape[-1])
     for method in METHODS:
@@ -136,14 +136,14 @@ def test_occlusion_marks_only_the_windows_over_the_point_the_model_reads():
 
 def test_gradcam_is_one_map_over_time_broadcast_over_channels():
     torch.manual_seed(3)
-    result = attribute("gradcam", CNNClassifier(3, 2), _data(3, n=5))
+    result = attribute("gradcam", CNNClassifier(3, 2, 16), _data(3, n=5))
     np.testing.assert_array_equal(result[:, 0], result[:, 1])
     np.testing.assert_array_equal(result[:, 0], result[:, 2])
 
 
 def test_input_magnitude_and_explainer_methods_are_what_they_claim():
     torch.manual_seed(4)
-    classifier = CNNClassifier(2, 3)
+    classifier = CNNClassifier(2, 3, 16)
     x = _data(2)
     np.testing.assert_array_equal(attribute("input_magnitude", classifier, x), np.abs(x))
     explainer = _explainers(classifier, 2, x.shape[-1])["tsinsight"]
@@ -153,7 +153,7 @@ def test_input_magnitude_and_explainer_methods_are_what_they_claim():
 
 
 def test_random_is_seeded():
-    classifier, x = CNNClassifier(1, 2), _data(1)
+    classifier, x = CNNClassifier(1, 2, 16), _data(1)
     first = attribute("random", classifier, x, seed=3)
     np.testing.assert_array_equal(first, attribute("random", classifier, x, seed=3))
     assert not np.array_equal(first, attribute("random", classifier, x, seed=4))
@@ -161,7 +161,7 @@ def test_random_is_seeded():
 
 def test_smoothgrad_is_seeded_and_noisy():
     torch.manual_seed(5)
-    classifier, x = CNNClassifier(1, 2), _data(1)
+    classifier, x = CNNClassifier(1, 2, 16), _data(1)
     first = attribute("smoothgrad", classifier, x, seed=1, n_samples=3)
     np.testing.assert_array_equal(first, attribute("smoothgrad", classifier, x, seed=1, n_samples=3))
     assert not np.allclose(first, attribute("smoothgrad", classifier, x, seed=2, n_samples=3))
@@ -176,7 +176,7 @@ def test_chunking_does_not_change_gradients():
 
 
 def test_bad_requests_fail_with_a_clear_message():
-    classifier, x = CNNClassifier(2, 3), _data(2)
+    classifier, x = CNNClassifier(2, 3, 16), _data(2)
     with pytest.raises(ValueError, match="integrated_gradients"):
         attribute("integrated_gradient", classifier, x)
     with pytest.raises(ValueError, match="explainer"):
@@ -195,7 +195,7 @@ def test_bad_requests_fail_with_a_clear_message():
 
 
 def test_cached_attribute_computes_once_per_key(monkeypatch):
-    classifier, x = CNNClassifier(1, 2), _data(1)
+    classifier, x = CNNClassifier(1, 2, 16), _data(1)
     calls = []
     original = attribution.attribute
 

@@ -27,14 +27,14 @@ def trained():
     """A toy data set with a trained CNN classifier (with BatchNorm statistics that must not move)."""
     data = toy()
     torch.manual_seed(0)
-    classifier = CNNClassifier(3, 2)
+    classifier = CNNClassifier(3, 2, 24)
     fit_classifier(classifier, data, TrainConfig(lr=3e-3, max_epochs=6, batch_size=32, progress=False))
     return data, classifier
 
 
 def fresh(trained):
     data, classifier = trained
-    copy = CNNClassifier(3, 2)
+    copy = CNNClassifier(3, 2, 24)
     copy.load_state_dict(classifier.state_dict())
     torch.manual_seed(1)
     return data, copy, AutoEncoder(3, 24)
@@ -200,7 +200,7 @@ def test_fit_instance_tunes_a_copy(trained):
 )
 def test_bad_hyperparameters_are_rejected(kwargs, message):
     with pytest.raises(ValueError, match=message):
-        TSInsight(CNNClassifier(3, 2), AutoEncoder(3, 24), **kwargs)
+        TSInsight(CNNClassifier(3, 2, 24), AutoEncoder(3, 24), **kwargs)
 
 
 def test_bad_models_and_data_are_rejected_before_training(trained):
@@ -210,7 +210,7 @@ def test_bad_models_and_data_are_rejected_before_training(trained):
     with pytest.raises(TypeError, match="torch.nn.Module"):
         TSInsight(classifier, lambda x: x, gamma=1.0, beta=1e-3)
     with pytest.raises(ValueError, match="cannot take the data's inputs"):
-        TSInsight(CNNClassifier(1, 2), AutoEncoder(1, 24), gamma=1.0, beta=1e-3).fit(data, FAST)
+        TSInsight(CNNClassifier(1, 2, 24), AutoEncoder(1, 24), gamma=1.0, beta=1e-3).fit(data, FAST)
     before = {k: v.clone() for k, v in autoencoder.state_dict().items()}
     explainer = TSInsight(classifier, autoencoder, gamma=1.0, beta=1e-3)
     data = toy()  # a copy: the module's shared data set stays clean

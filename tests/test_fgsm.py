@@ -62,7 +62,7 @@ def test_examples_crafted_on_another_model_are_evaluated_on_the_model():
 
 def test_attack_through_a_pipeline_and_numpy_inputs():
     torch.manual_seed(0)
-    pipeline = nn.Sequential(AutoEncoder(2, 12), CNNClassifier(2, 3)).train()
+    pipeline = nn.Sequential(AutoEncoder(2, 12), CNNClassifier(2, 3, 12)).train()
     x = np.random.default_rng(0).normal(size=(20, 2, 12)).astype(np.float32)
     y = np.random.default_rng(1).integers(0, 3, size=20)
     curves = fgsm_curves({"pipeline": pipeline, "classifier": pipeline[1]}, x, y, [0.0, 0.2], batch_size=8)

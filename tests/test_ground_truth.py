@@ -37,9 +37,9 @@ def test_samples_without_evidence_are_refused_by_the_scores_and_dropped_by_the_t
     with pytest.raises(ValueError, match="no evidence"):
         ground_truth_scores(np.ones((1, 1, 3)), np.zeros((1, 1, 3), dtype=bool))
     with pytest.raises(ValueError, match="same shape"):
-        ground_truth_table(CNNClassifier(1, 2), np.ones((2, 1, 4)), np.ones((2, 1, 3), dtype=bool), progress=False)
+        ground_truth_table(CNNClassifier(1, 2, 4), np.ones((2, 1, 4)), np.ones((2, 1, 3), dtype=bool), progress=False)
     with pytest.raises(ValueError, match="none of the samples"):
-        ground_truth_table(CNNClassifier(1, 2), np.ones((2, 1, 4)), np.zeros((2, 1, 4), dtype=bool), progress=False)
+        ground_truth_table(CNNClassifier(1, 2, 4), np.ones((2, 1, 4)), np.zeros((2, 1, 4), dtype=bool), progress=False)
 
 
 def test_table_scores_a_spike_detector_above_chance():
@@ -52,7 +52,7 @@ def test_table_scores_a_spike_detector_above_chance():
         evidence[index, channel, step] = True
     torch.manual_seed(0)
     table = ground_truth_table(
-        CNNClassifier(3, 2), x, evidence, methods=["input_magnitude", "random"], progress=False
+        CNNClassifier(3, 2, 20), x, evidence, methods=["input_magnitude", "random"], progress=False
     ).set_index("method")
     assert (table["n_samples"] == 6).all()
     assert table.loc["input_magnitude", "top1"] == 1.0

@@ -22,7 +22,7 @@ from tsinsight.models import AutoEncoder, CNNClassifier, LSTMClassifier
 def _trained_bn_classifier():
     """A small CNN whose BatchNorm running statistics are not the defaults (so eval mode matters)."""
     torch.manual_seed(0)
-    model = CNNClassifier(2, 3, width=8)
+    model = CNNClassifier(2, 3, 12, widths=(4, 8))
     model.train()
     with torch.no_grad():
         for _ in range(3):

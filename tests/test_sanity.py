@@ -18,7 +18,7 @@ def _state(model):
 
 
 def test_cascade_runs_from_the_head_down():
-    assert [name for name, _ in cascade_layers(CNNClassifier(2, 3))] == [
+    assert [name for name, _ in cascade_layers(CNNClassifier(2, 3, 16))] == [
         "head",
         "features.2",
         "features.1",
@@ -29,7 +29,7 @@ def test_cascade_runs_from_the_head_down():
 
 def test_cascading_randomisation_changes_one_more_layer_per_step_and_spares_the_original():
     torch.manual_seed(0)
-    model = CNNClassifier(2, 3)
+    model = CNNClassifier(2, 3, 16)
     original = _state(model)
     stages = list(cascading_randomisation(model, seed=1))
     assert [name for name, _ in stages] == ["none", "head", "features.2", "features.1", "features.0"]
@@ -57,7 +57,7 @@ def test_rank_correlation_per_sample():
 
 def test_correlation_is_one_without_randomisation_and_drops_after():
     torch.manual_seed(0)
-    classifier = CNNClassifier(2, 2)
+    classifier = CNNClassifier(2, 2, 16)
     rng = np.random.default_rng(0)
     x_train, y_train = rng.normal(size=(24, 2, 16)).astype(np.float32), rng.integers(0, 2, 24)
     data = from_arrays(x_train, y_train, x_train[:8], y_train[:8], name="toy")
@@ -98,4 +98,4 @@ def test_correlation_is_one_without_randomisation_and_drops_after():
 
 def test_explainer_methods_need_a_refit():
     with pytest.raises(ValueError, match="refit"):
-        sanity_check(CNNClassifier(1, 2), np.ones((2, 1, 8)), methods=["tsinsight"], progress=False)
+        sanity_check(CNNClassifier(1, 2, 8), np.ones((2, 1, 8)), methods=["tsinsight"], progress=False)

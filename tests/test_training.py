@@ -5,12 +5,13 @@ import dataclasses
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 from torch import nn
 from toys import toy_dataset
 
 from tsinsight import paper
 from tsinsight.data.dataset import Dataset
-from tsinsight.models import AutoEncoder, CNNClassifier
+from tsinsight.models import AutoEncoder, CNNClassifier, make_classifier
 from tsinsight.profiles import get_profile
 from tsinsight.training import (
     HISTORY_COLUMNS,
@@ -83,7 +84,7 @@ def test_resolve_device():
 def test_fit_classifier_learns_and_returns_history():
     data = toy()
     torch.manual_seed(0)
-    model = CNNClassifier(3, 2)
+    model = CNNClassifier(3, 2, 24)
     history = fit_classifier(model, data, TrainConfig(lr=3e-3, max_epochs=8, batch_size=32, progress=False))
     assert list(history.columns) == HISTORY_COLUMNS
     assert history["epoch"].tolist() == list(range(1, len(history) + 1))
@@ -106,7 +107,7 @@ def test_same_seed_same_weights_on_cpu():
 
     def train(seed):
         torch.manual_seed(0)
-        model = CNNClassifier(3, 2)
+        model = CNNClassifier(3, 2, 24)
         fit_classifier(model, data, dataclasses.replace(FAST, seed=seed))
         return model.state_dict()
 
@@ -146,7 +147,7 @@ def test_learning_rate_is_reduced_on_plateau():
 
 def test_bad_data_is_rejected_before_training():
     data = toy()
-    model = CNNClassifier(3, 2)
+    model = CNNClassifier(3, 2, 24)
     before = {k: v.clone() for k, v in model.state_dict().items()}
     data.train.x[0, 0, 0] = np.nan
     with pytest.raises(ValueError, match="NaN"):
@@ -160,18 +161,18 @@ def test_bad_data_is_rejected_before_training():
 def test_mismatched_models_are_rejected():
     data = toy()
     with pytest.raises(ValueError, match="cannot take the data's inputs"):
-        fit_classifier(CNNClassifier(1, 2), data, FAST)
+        fit_classifier(CNNClassifier(1, 2, 24), data, FAST)
     with pytest.raises(ValueError, match="n_classes"):
-        fit_classifier(CNNClassifier(3, 1), data, FAST)
+        fit_classifier(CNNClassifier(3, 1, 24), data, FAST)
     with pytest.raises(ValueError, match="auto-encoder cannot take"):
         fit_autoencoder(AutoEncoder(2, 24), data, FAST)
     with pytest.raises(TypeError, match="no 'train' split"):
-        fit_classifier(CNNClassifier(3, 2), object(), FAST)
+        fit_classifier(CNNClassifier(3, 2, 24), object(), FAST)
 
 
 def test_predict_and_accuracy_take_numpy_and_tensors():
     data = toy()
-    model = CNNClassifier(3, 2)
+    model = CNNClassifier(3, 2, 24)
     from_numpy, from_tensor = predict(model, data.val.x), predict(model, torch.from_numpy(data.val.x))
     assert from_numpy.dtype == np.int64 and np.array_equal(from_numpy, from_tensor)
     expected = float((from_numpy == data.val.y).mean())
@@ -179,3 +180,41 @@ def test_predict_and_accuracy_take_numpy_and_tensors():
     assert accuracy(model, torch.from_numpy(data.val.x), torch.from_numpy(data.val.y)) == expected
     with pytest.raises(ValueError, match="labels"):
         accuracy(model, data.val.x, data.val.y[:-1])
+
+
+@pytest.mark.parametrize("name", list(paper.TABLE1))
+@pytest.mark.parametrize("kind", ["cnn", "lstm"])
+def test_both_classifiers_take_every_data_set_of_the_paper(name, kind):
+    """Table 1's shapes: each classifier maps (batch, channels, length) to one logit per class, and learns."""
+    shape = paper.TABLE1[name]
+    torch.manual_seed(0)
+    model = make_classifier(kind, shape["channels"], shape["classes"], shape["length"])
+    x = torch.randn(2, shape["channels"], shape["length"])
+    logits = model(x)
+    assert logits.shape == (2, shape["classes"])
+    F.cross_entropy(logits, torch.tensor([0, shape["classes"] - 1])).backward()
+    assert all(p.grad is not None and torch.isfinite(p.grad).all() for p in model.parameters())
+    if kind == "cnn":
+        assert model.feature_layer(x).shape == (2, 64, shape["length"] // 4)  # GradCAM's map over time
+
+
+def test_the_cnn_refuses_series_of_another_length_with_a_clear_error():
+    model = make_classifier("cnn", 3, 2, 96)
+    data = toy(length=48)
+    with pytest.raises(ValueError, match="cannot take the data's inputs"):
+        fit_classifier(model, data, FAST)
+    with pytest.raises(ValueError, match="length must be at least 4"):
+        make_classifier("cnn", 1, 2, 3)
+
+
+def test_the_chrono_initialised_lstm_is_deterministic_for_a_seed_and_opens_its_forget_gates():
+    torch.manual_seed(3)
+    first = make_classifier("lstm", 3, 2, 50)
+    torch.manual_seed(3)
+    second = make_classifier("lstm", 3, 2, 50)
+    assert all(
+        torch.equal(a, b) for a, b in zip(first.state_dict().values(), second.state_dict().values(), strict=True)
+    )
+    forget_bias = first.lstm.bias_ih_l0[64:128]
+    assert (forget_bias >= 0).all() and (forget_bias <= torch.log(torch.tensor(49.0))).all()
+    assert torch.equal(first.lstm.bias_ih_l0[:64], -forget_bias)

@@ -30,7 +30,7 @@ from tsinsight.profiles import Profile, get_profile
 from tsinsight.training import TrainConfig, fit_autoencoder, fit_classifier
 
 # Bump when a change to models, training or the explainer makes stored models wrong.
-ZOO_VERSION = "1"
+ZOO_VERSION = "2"  # 2: the TSViz-shaped CNN and the chrono-initialised LSTM
 DATA_SEED = 0
 
 
@@ -103,16 +103,16 @@ def classifier(
     data = dataset(name, profile)
     config = _config(profile, seed, progress)
     key = dict(_data_key(name, profile), model="classifier", kind=kind, seed=seed, train=config.key(), zoo=ZOO_VERSION)
-    make_classifier(kind, data.n_channels, data.n_classes)  # fail on an unknown kind before training
+    make_classifier(kind, data.n_channels, data.n_classes, data.length)  # fail on an unknown kind before training
 
     def train() -> dict:
         torch.manual_seed(seed)
-        model = make_classifier(kind, data.n_channels, data.n_classes)
+        model = make_classifier(kind, data.n_channels, data.n_classes, data.length)
         history = fit_classifier(model, data, config)
         return dict(state_dict=model.cpu().state_dict(), history=history)
 
     stored = artifacts.cached("classifier", key, lambda: _timed(train))
-    model = make_classifier(kind, data.n_channels, data.n_classes)
+    model = make_classifier(kind, data.n_channels, data.n_classes, data.length)
     model.load_state_dict(stored["state_dict"])
     return Trained(model.eval(), stored["history"], stored["seconds"], key)
 
