@@ -5,6 +5,13 @@ hyperparameters, seed, profile, the code version of what computed it). The key i
 name; a JSON sidecar keeps the readable key next to it. Writes go to a temporary file that is renamed
 into place, so an interruption never leaves a half-written artifact; an artifact that cannot be read is
 recomputed, never trusted.
+
+Reading an artifact never runs code. Values are stored as plain data: tensors, numpy arrays (as tensors,
+dtype kept), pandas DataFrames (each column as a tensor, or a list of strings, with the dtypes and
+``attrs``), numbers, strings, None and dicts / lists / tuples of these, saved with ``torch.save`` and read
+with ``torch.load(weights_only=True)``, whose unpickler builds nothing but tensors and builtin containers.
+A file that is not such a container (a pickle of anything else, a truncated file, another program's file)
+is rejected with a warning and recomputed; it is never unpickled freely.
 """
 
 from __future__ import annotations
@@ -14,24 +21,36 @@ import json
 import os
 import tempfile
 import warnings
+from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
+import pandas as pd
 import torch
 
 T = TypeVar("T")
 
 # Bump when a change to the code makes earlier artifacts wrong; it is part of every key.
-CODE_VERSION = "1"
+# "2": artifacts are stored as plain data (see the module docstring), no longer as arbitrary pickles.
+CODE_VERSION = "2"
+FORMAT = "tsinsight-artifact/2"
+_TAG = "__tsinsight_type__"
+
+
+class ArtifactWriteError(OSError):
+    """The artifacts directory cannot take a new artifact (read-only, full, missing permissions)."""
 
 
 def artifacts_dir() -> Path:
     """``$TSINSIGHT_ARTIFACTS`` or ``artifacts/`` at the project root."""
     env = os.environ.get("TSINSIGHT_ARTIFACTS")
     path = Path(env) if env else Path(__file__).resolve().parents[1] / "artifacts"
-    path.mkdir(parents=True, exist_ok=True)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ArtifactWriteError(_write_help(path, error)) from error
     return path
 
 
@@ -66,20 +85,154 @@ def atomic_write_bytes(path: Path, write: Callable[[Any], None]) -> None:
         raise
 
 
+# ---------------------------------------------------------------------------------------------- plain data
+def encode(value: Any) -> Any:
+    """``value`` as plain data that ``torch.load(weights_only=True)`` reads back; :func:`decode` inverts it.
+
+    Raises ``TypeError`` for what has no plain form (arbitrary objects, object arrays of non-strings).
+    """
+    if value is None or type(value) in (bool, int, float, str) or type(value) is torch.Tensor:
+        return value
+    if isinstance(value, torch.Tensor):  # a subclass (a Parameter): its plain tensor
+        return value.detach().as_subclass(torch.Tensor)
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind not in "biufc":
+            raise TypeError(f"cannot store a numpy array of dtype {value.dtype} as an artifact")
+        return {_TAG: "ndarray", "data": torch.from_numpy(np.ascontiguousarray(value).copy())}
+    if isinstance(value, np.generic):
+        return {_TAG: "npscalar", "data": torch.from_numpy(np.asarray(value).reshape(1).copy())}
+    if isinstance(value, pd.DataFrame):
+        return _encode_frame(value)
+    if isinstance(value, (dict, OrderedDict)):
+        if not all(isinstance(key, str) for key in value):
+            raise TypeError("artifacts store dicts with string keys only")
+        if _TAG in value:
+            raise TypeError(f"the key {_TAG!r} is reserved in artifacts")
+        items = {key: encode(item) for key, item in value.items()}
+        return OrderedDict(items) if isinstance(value, OrderedDict) else items
+    if isinstance(value, (list, tuple)):
+        items = [encode(item) for item in value]
+        return {_TAG: "tuple", "items": items} if isinstance(value, tuple) else items
+    raise TypeError(f"cannot store a {type(value).__name__} as an artifact: use tensors, arrays, DataFrames, dicts")
+
+
+def decode(value: Any) -> Any:
+    """The value that :func:`encode` turned into ``value``; ``ValueError`` when it is not such plain data."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, torch.Tensor):
+        return value
+    if isinstance(value, list):
+        return [decode(item) for item in value]
+    if isinstance(value, dict):
+        tag = value.get(_TAG)
+        if tag is None:
+            items = {key: decode(item) for key, item in value.items()}
+            return OrderedDict(items) if isinstance(value, OrderedDict) else items
+        if tag == "ndarray":
+            return value["data"].numpy()
+        if tag == "npscalar":
+            return value["data"].numpy()[0]
+        if tag == "tuple":
+            return tuple(decode(item) for item in value["items"])
+        if tag == "dataframe":
+            return _decode_frame(value)
+    raise ValueError(f"not plain artifact data: {type(value).__name__}")
+
+
+def _encode_frame(frame: pd.DataFrame) -> dict:
+    if not all(isinstance(name, str) for name in frame.columns) or frame.columns.duplicated().any():
+        raise TypeError("artifacts store DataFrames with unique string column names only")
+    index = frame.index
+    default_index = isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1 and index.name is None
+    return {
+        _TAG: "dataframe",
+        "names": list(frame.columns),
+        "columns": [_encode_column(frame[name]) for name in frame.columns],
+        "index": None if default_index else _encode_column(index.to_series()),
+        "index_name": index.name,
+        "length": len(frame),
+        "attrs": encode(dict(frame.attrs)),
+    }
+
+
+def _encode_column(column: pd.Series) -> dict:
+    dtype = column.dtype
+    if isinstance(dtype, np.dtype) and dtype.kind in "biuf":
+        return {"dtype": str(dtype), "data": torch.from_numpy(np.ascontiguousarray(column.to_numpy()).copy())}
+    values = column.tolist()
+    if all(item is None or isinstance(item, (str, bool, int, float)) for item in values):
+        return {"dtype": str(dtype), "data": values}
+    raise TypeError(f"cannot store the column {column.name!r} of dtype {dtype} as an artifact")
+
+
+def _decode_column(column: dict) -> pd.Series:
+    data, dtype = column["data"], column["dtype"]
+    if isinstance(data, torch.Tensor):
+        return pd.Series(data.numpy(), dtype=dtype)
+    if not isinstance(data, list):
+        raise ValueError("a stored DataFrame column is neither a tensor nor a list")
+    return pd.Series(data, dtype=dtype)
+
+
+def _decode_frame(value: dict) -> pd.DataFrame:
+    if value["index"] is None:
+        index = pd.RangeIndex(value["length"])
+    else:
+        index = pd.Index(_decode_column(value["index"]), name=value["index_name"])
+
+    frame = pd.DataFrame(index=index)
+    for name, column in zip(value["names"], value["columns"], strict=True):
+        frame[name] = _decode_column(column).set_axis(index)
+
+    frame.attrs.update(decode(value["attrs"]))
+    return frame
+
+
+def save(value: Any, handle) -> None:
+    """Write ``value`` as plain data (:func:`encode`) to the open binary ``handle``."""
+    torch.save({"format": FORMAT, "value": encode(value)}, handle)
+
+
+def _save_encoded(encoded: Any, handle) -> None:
+    torch.save({"format": FORMAT, "value": encoded}, handle)
+
+
+def load(path: Path) -> Any:
+    """Read an artifact written by :func:`save`; any other file raises (nothing in it is ever executed)."""
+    stored = torch.load(path, map_location="cpu", weights_only=True)
+    if not isinstance(stored, dict) or stored.get("format") != FORMAT:
+        raise ValueError(f"not a {FORMAT} file")
+    return decode(stored["value"])
+
+
+# ---------------------------------------------------------------------------------------------- the cache
+def _write_help(folder: Path, error: OSError) -> str:
+    return (
+        f"cannot write artifacts to {folder}: {error.strerror or error}. Make the directory writable, free disk "
+        "space, or point TSINSIGHT_ARTIFACTS at a writable directory"
+    )
+
+
 def cached(kind: str, parts: dict[str, Any], compute: Callable[[], T], *, root: Path | None = None) -> T:
     """Return the artifact of ``kind`` keyed by ``parts``, computing and storing it when missing or broken.
 
-    ``compute`` must return a picklable object (tensors, state dicts, numpy arrays, DataFrames, dicts).
+    ``compute`` must return plain data: tensors, numpy arrays, DataFrames, numbers, strings, None and
+    dicts (string keys), lists or tuples of these (a state dict, a history table, a result table).
     """
     folder = (root or artifacts_dir()) / kind
     path = folder / f"{artifact_key(parts)}.pt"
     if path.exists():
         try:
-            return torch.load(path, map_location="cpu", weights_only=False)
-        except Exception as error:  # a truncated or foreign file: recompute rather than trust it
+            return load(path)
+        except Exception as error:  # a truncated, tampered or foreign file: recompute rather than trust it
             warnings.warn(f"artifact {path} is unreadable ({error!r}); recomputing it", stacklevel=2)
     value = compute()
-    atomic_write_bytes(path, lambda handle: torch.save(value, handle))
+    encoded = encode(value)  # fails on a value with no plain form before anything is written
     sidecar = json.dumps({"kind": kind, "code_version": CODE_VERSION, **parts}, indent=2, sort_keys=True, default=str)
-    atomic_write_bytes(path.with_suffix(".json"), lambda handle: handle.write(sidecar.encode()))
+    try:
+        atomic_write_bytes(path, lambda handle: _save_encoded(encoded, handle))
+        atomic_write_bytes(path.with_suffix(".json"), lambda handle: handle.write(sidecar.encode()))
+    except OSError as error:
+        raise ArtifactWriteError(_write_help(folder, error)) from error
     return value

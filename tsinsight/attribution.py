@@ -199,15 +199,82 @@ def cached_attribute(
     )
 
 
+# ---------------------------------------------------------------------------------------------- input checks
+def check_model(model: nn.Module, what: str = "classifier") -> torch.device:
+    """The one device of ``model``'s weights, after checking they are float32 and all on that device."""
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"the {what} must be a torch.nn.Module, got {type(model).__name__}")
+    tensors = [*model.parameters(), *model.buffers()]
+    if not tensors:
+        raise ValueError(f"the {what} has no parameters: pass a trained model")
+    devices = sorted({str(tensor.device) for tensor in tensors})
+    if len(devices) > 1:
+        raise ValueError(
+            f"the {what}'s weights are on several devices ({', '.join(devices)}): move it with .to(device)"
+        )
+    if devices[0] == "meta":
+        raise ValueError(f"the {what} is on the 'meta' device and holds no weights: load or move it to a real device")
+    dtypes = sorted({str(t.dtype) for t in tensors if t.is_floating_point() and t.dtype != torch.float32})
+    if dtypes:
+        raise TypeError(
+            f"the {what}'s weights are {', '.join(dtypes)} but inputs are fed as torch.float32: call {what}.float()"
+        )
+    return tensors[0].device
+
+
+def check_inputs(
+    x, *, what: str = "x", model: nn.Module | None = None, y=None, model_name: str = "classifier", ndim: int | None = 3
+) -> None:
+    """Raise one clear error when ``x`` (and labels ``y`` for ``model``) cannot be evaluated; return nothing.
+
+    ``x``: a numpy array or tensor of real numbers, ``(n, channels, length)`` (any ``(n, ...)`` with
+    ``ndim=None``), non-empty, finite. ``model`` (when given): float32 weights on one device, taking
+    ``x``'s channels. ``y`` (when given): one integer class index per input, within the classes of ``model``
+    (the width of its output, run on one input).
+    """
+    dtype = x.dtype if isinstance(x, (torch.Tensor, np.ndarray)) else np.asarray(x).dtype
+    if dtype in (torch.bool, torch.complex64, torch.complex128) or (
+        isinstance(dtype, np.dtype) and dtype.kind not in "iuf"
+    ):
+        raise TypeError(f"{what} must hold real numbers, got dtype {dtype}")
+    shape = tuple(x.shape) if isinstance(x, (torch.Tensor, np.ndarray)) else np.shape(x)
+    if ndim is not None and len(shape) != ndim:
+        raise ValueError(f"{what} must be shaped (n, channels, length), got shape {shape}")
+    if len(shape) < 2 or shape[0] == 0:
+        raise ValueError(
+            f"{what} is empty or not a batch (shape {shape}): pass a non-empty batch (n, channels, length)"
+        )
+    finite = torch.isfinite(x) if isinstance(x, torch.Tensor) else np.isfinite(np.asarray(x))
+    if not bool(finite.all()):
+        bad = int((~finite).sum())
+        raise ValueError(f"{what} holds {bad} NaN or infinite values: clean or impute the data first")
+    if model is None:
+        return
+    device = check_model(model, model_name)
+    expected = getattr(model, "n_channels", None)
+    if expected is not None and ndim == 3 and shape[1] != expected:
+        raise ValueError(f"the {model_name} takes {expected} channels but {what} has {shape[1]}")
+    if y is None:
+        return
+    labels = y.detach().cpu().numpy() if isinstance(y, torch.Tensor) else np.asarray(y)
+    if labels.shape != (shape[0],):
+        raise ValueError(f"y must hold one label per input: expected shape ({shape[0]},), got {labels.shape}")
+    if labels.dtype.kind not in "iu":
+        raise ValueError(f"labels must be integer class indices, got dtype {labels.dtype}")
+    first = torch.as_tensor(np.asarray(x[:1].detach().cpu() if isinstance(x, torch.Tensor) else x[:1]))
+    with evaluating(model, gradients=False), torch.no_grad():
+        n_classes = model(first.float().to(device)).shape[-1]
+    low, high = int(labels.min()), int(labels.max())
+    if low < 0 or high >= n_classes:
+        raise ValueError(
+            f"y holds labels from {low} to {high} but the {model_name} has {n_classes} classes (0..{n_classes - 1}): "
+            "labels must be class indices of this model"
+        )
+
+
 def _check_input(classifier: nn.Module, x: np.ndarray | torch.Tensor) -> np.ndarray:
+    check_inputs(x, model=classifier)
     x_np = x.detach().cpu().numpy() if isinstance(x, torch.Tensor) else np.asarray(x)
-    if x_np.ndim != 3:
-        raise ValueError(f"attributions need inputs shaped (n, channels, length), got shape {x_np.shape}")
-    expected = getattr(classifier, "n_channels", x_np.shape[1])
-    if x_np.shape[1] != expected:
-        raise ValueError(f"the classifier takes {expected} channels but the inputs have {x_np.shape[1]}")
-    if not np.isfinite(x_np).all():
-        raise ValueError("the inputs contain NaN or infinite values")
     return x_np.astype(np.float32, copy=False)
 
 

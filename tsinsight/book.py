@@ -4,6 +4,12 @@ A *run* is a notebook and its parameters (``train.ipynb`` × each data set). Run
 ``book/generated/`` (git-ignored), each with the profile as a parameter; the runner prints which run is
 going and how long it took, and stops with the failing cell's error and a non-zero exit when one fails.
 
+Parameters given on the command line are checked against the notebook's own (``papermill.inspect_notebook``)
+before any kernel starts: an unknown name, a value of the wrong type or one outside its domain (an unknown data
+set or profile, a negative weight) is an error that says what the notebook takes. The HTML build of a partial
+book (``make notebook`` in a fresh clone) writes a short "not built yet" page for every page of ``_toc.yml``
+under ``generated/`` that was not executed, and says which; every other warning still fails the build.
+
 Command line (what ``make`` calls)::
 
     python -m tsinsight.book build [--profile P]          # all runs, then jupyter-book build
@@ -15,6 +21,8 @@ from __future__ import annotations
 
 import argparse
 import ast
+import difflib
+import math
 import os
 import shutil
 import subprocess
@@ -26,10 +34,12 @@ from pathlib import Path
 import nbformat
 import pandas as pd
 import papermill
+import yaml
 from papermill.exceptions import PapermillExecutionError
 
 from tsinsight import data
-from tsinsight.profiles import get_profile
+from tsinsight.models import CLASSIFIERS
+from tsinsight.profiles import PROFILES, get_profile
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
@@ -46,8 +56,11 @@ class Run:
 
     @property
     def output(self) -> Path:
+        """``generated/<notebook>/<dataset>.ipynb`` for a page per data set, else ``generated/<notebook>.ipynb``."""
         dataset = self.parameters.get("dataset")
-        return GENERATED / self.notebook / f"{dataset}.ipynb" if dataset else GENERATED / f"{self.notebook}.ipynb"
+        if dataset and self.notebook in per_dataset_notebooks():
+            return GENERATED / self.notebook / f"{dataset}.ipynb"
+        return GENERATED / f"{self.notebook}.ipynb"
 
     def __str__(self) -> str:
         args = " ".join(f"{k}={v}" for k, v in self.parameters.items())
@@ -57,6 +70,11 @@ class Run:
 def book_datasets() -> list[str]:
     """The data sets the book runs on: every one of ``tsinsight.data.available()`` found on this machine."""
     return [name for name in data.available() if data.is_available(name)]
+
+
+def per_dataset_notebooks() -> set[str]:
+    """The notebooks that the book executes once per data set (one page each); the others are one page."""
+    return {run.notebook for run in book_runs(data.available()) if "dataset" in run.parameters}
 
 
 def book_runs(datasets: list[str] | None = None) -> list[Run]:
@@ -104,6 +122,132 @@ def notebook_parameters() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def declared_parameters(notebook: str) -> dict[str, dict]:
+    """The papermill parameters of ``notebooks/<notebook>.ipynb`` (name → inferred type, default, help)."""
+    source = NOTEBOOKS / f"{notebook}.ipynb"
+    if not source.exists():
+        known = sorted(path.stem for path in NOTEBOOKS.glob("*.ipynb"))
+        raise FileNotFoundError(f"no notebook {source.name} in {NOTEBOOKS}; the notebooks are: {', '.join(known)}")
+    return papermill.inspect_notebook(str(source))
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+CHOICES = {"profile": sorted(PROFILES), "dataset": data.available(), "kind": sorted(CLASSIFIERS)}
+
+
+def _choice(options):
+    return (lambda value: isinstance(value, str) and value in options), f"one of {', '.join(options)}", options[0]
+
+
+def _weight(value) -> bool:
+    return value is None or (_is_number(value) and value >= 0)
+
+
+def _count(value) -> bool:
+    return _is_int(value) and value >= 1
+
+
+def _seed(value) -> bool:
+    return _is_int(value) and value >= 0
+
+
+def _grid(value) -> bool:
+    return isinstance(value, list) and len(value) > 0 and all(_is_number(e) and e >= 0 for e in value)
+
+
+# The domain of the parameters whose name means the same in every notebook: (accepts, what it takes, an example).
+DOMAINS = {
+    **{name: _choice(options) for name, options in CHOICES.items()},
+    "gamma": (_weight, "a finite number >= 0, or None", 1.0),
+    "beta": (_weight, "a finite number >= 0, or None", 0.001),
+    "runs": (lambda v: v is None or _count(v), "a positive integer, or None", 2),
+    "examples": (_count, "a positive integer", 2),
+    "instances": (_count, "a positive integer", 3),
+    "seed": (_seed, "an integer >= 0", 0),
+    "run": (_seed, "an integer >= 0", 0),
+    "direction_seed": (_seed, "an integer >= 0", 0),
+    **{
+        name: (_grid, "a non-empty list of finite numbers >= 0", [0.0, 0.1]) for name in ("gammas", "betas", "epsilons")
+    },
+}
+
+
+def _cli(value) -> str:
+    """``value`` as written after ``name=`` on the command line (strings bare, lists without spaces)."""
+    return value if isinstance(value, str) else repr(value).replace(" ", "")
+
+
+def _default_domain(default, annotated: str = "None"):
+    """What a parameter without a known domain takes: its annotated type (papermill's inference), else its default's."""
+    typed = {"int": 0, "float": 0.0, "str": "", "bool": False, "list": [], "dict": {}}.get(annotated.split("[")[0])
+    if typed is not None and not isinstance(default, type(typed)):
+        accepts, takes, _ = _default_domain(typed)
+        return accepts, takes, default
+    if isinstance(default, bool):
+        return (lambda v: isinstance(v, bool)), "True or False", default
+    if isinstance(default, int):
+        return _is_int, "an integer", default
+    if isinstance(default, float):
+        return _is_number, "a finite number", default
+    if isinstance(default, str):
+        return (lambda v: isinstance(v, str)), "a string", default
+    if isinstance(default, (list, tuple, dict)):
+        kind = type(default)
+        return (lambda v: isinstance(v, kind)), f"a {kind.__name__} like {default!r}", default
+    return (lambda v: True), "anything", default
+
+
+def _literal(text: str):
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text
+
+
+def check_parameters(notebook: str, parameters: dict) -> None:
+    """Raise ``ValueError`` naming every parameter that ``notebook`` does not declare or whose value it cannot take.
+
+    Names and defaults come from papermill's own inference; an unknown name lists the notebook's parameters
+    with their defaults, close matches first. Values are checked against :data:`DOMAINS` (data sets, profiles,
+    weights, seeds, ...) or else against the type of the default.
+    """
+    declared = declared_parameters(notebook)
+    problems = []
+    for name in parameters:
+        if name in declared:
+            continue
+        close = difflib.get_close_matches(name, list(declared), n=3, cutoff=0.6)
+        ordered = close + [other for other in declared if other not in close]
+        listing = "\n".join(
+            f"    {other} = {declared[other]['default']}"
+            + (f"  # {declared[other]['help']}" if declared[other]["help"] else "")
+            for other in ordered
+        )
+        hint = f" (did you mean {' or '.join(repr(c) for c in close)}?)" if close else ""
+        problems.append(f"{notebook}.ipynb has no parameter {name!r}{hint}; its parameters are:\n{listing}")
+    for name, value in parameters.items():
+        if name not in declared:
+            continue
+        default = _literal(declared[name]["default"])
+        accepts, takes, example = DOMAINS.get(name) or _default_domain(default, declared[name]["inferred_type_name"])
+        if name in CHOICES and isinstance(value, str):
+            example = (difflib.get_close_matches(value, CHOICES[name], n=1) or [example])[0]
+        if not accepts(value):
+            problems.append(
+                f"{name}={_cli(value)} is not valid for {notebook}.ipynb: {name} takes {takes} (default {default!r}); "
+                f'fix it, e.g. make notebook NB={notebook} P="{name}={_cli(example)}"'
+            )
+    if problems:
+        raise ValueError("\n".join(problems))
+
+
 class NotebookFailed(RuntimeError):
     """A notebook of the book raised; the message holds the failing cell's error."""
 
@@ -111,9 +255,7 @@ class NotebookFailed(RuntimeError):
 def execute(run: Run, profile: str) -> float:
     """Execute ``run`` with papermill into the book's source tree; returns the seconds it took."""
     source = NOTEBOOKS / f"{run.notebook}.ipynb"
-    if not source.exists():
-        known = sorted(path.stem for path in NOTEBOOKS.glob("*.ipynb"))
-        raise FileNotFoundError(f"no notebook {source.name} in {NOTEBOOKS}; the notebooks are: {', '.join(known)}")
+    check_parameters(run.notebook, {"profile": profile, **run.parameters})
     # Executed outside the book's sources and moved into place only when it succeeded, so that a failed or
     # interrupted run never leaves a half-executed page in the book.
     partial = BOOK / "_build" / "executing" / run.output.relative_to(GENERATED)
@@ -138,6 +280,9 @@ def execute(run: Run, profile: str) -> float:
     seconds = time.perf_counter() - start
     _finish_page(partial, run, profile, seconds)
     os.replace(partial, run.output)
+    placeholder = run.output.with_suffix(".md")
+    if _is_placeholder(placeholder):
+        placeholder.unlink()
     return seconds
 
 
@@ -170,12 +315,89 @@ def execute_all(runs: list[Run], profile: str) -> list[tuple[Run, float]]:
     return timings
 
 
+PLACEHOLDER_MARK = "<!-- tsinsight.book: placeholder for a page that was not executed -->"
+
+
+def toc_generated_pages() -> list[str]:
+    """The ``file:`` entries of ``book/_toc.yml`` under ``generated/`` (pages that ``make book`` executes)."""
+    found: list[str] = []
+
+    def walk(node) -> None:
+        if isinstance(node, dict):
+            entry = node.get("file")
+            if isinstance(entry, str) and entry.startswith("generated/"):
+                found.append(entry)
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(yaml.safe_load((BOOK / "_toc.yml").read_text()))
+    return found
+
+
+def _is_placeholder(path: Path) -> bool:
+    try:
+        return path.read_text(encoding="utf-8").startswith(PLACEHOLDER_MARK)
+    except OSError:
+        return False
+
+
+def _notebook_title(notebook: str) -> str:
+    source = NOTEBOOKS / f"{notebook}.ipynb"
+    if source.exists():
+        for cell in nbformat.read(source, as_version=4).cells:
+            if cell.cell_type == "markdown":
+                for line in cell.source.splitlines():
+                    if line.startswith("# "):
+                        return line[2:].strip()
+    return notebook
+
+
+def write_placeholders() -> list[str]:
+    """Write a "not built yet" page for each page of the table of contents that was not executed; return them.
+
+    Placeholders of pages that have been executed since are removed first (two sources for one page would be
+    a warning). Each placeholder is written atomically, like every page.
+    """
+    missing = []
+    for page in toc_generated_pages():
+        stem = BOOK / page
+        placeholder, executed = stem.with_suffix(".md"), stem.with_suffix(".ipynb")
+        if executed.exists():
+            if _is_placeholder(placeholder):
+                placeholder.unlink()
+            continue
+        if placeholder.exists() and not _is_placeholder(placeholder):
+            continue  # a real page written as Markdown: not ours to replace
+        notebook = stem.relative_to(GENERATED).parts[0]
+        text = (
+            f"{PLACEHOLDER_MARK}\n# {_notebook_title(notebook)}\n\n"
+            f"```{{note}}\nThis page has not been built yet. Execute it with `make notebook NB={notebook}`, "
+            "or build the whole book with `make book`.\n```\n"
+        )
+        placeholder.parent.mkdir(parents=True, exist_ok=True)
+        partial = placeholder.with_name(f".{placeholder.name}.tmp")
+        partial.write_text(text, encoding="utf-8")
+        os.replace(partial, placeholder)
+        missing.append(page)
+    return missing
+
+
 def build_html() -> Path:
     """``jupyter-book build book`` with execution off and warnings as errors; returns the index page."""
     command = ["jupyter-book", "build", str(BOOK), "--warningiserror", "--keep-going"]
     executable = Path(sys.executable).parent / "jupyter-book"
     if executable.exists():
         command[0] = str(executable)
+    missing = write_placeholders()
+    if missing:
+        print(
+            f"{len(missing)} page(s) not executed yet, shown as 'not built yet': {', '.join(missing)} "
+            "(make book executes them all)",
+            flush=True,
+        )
     print("building the book:", " ".join(command), flush=True)
     subprocess.run(command, check=True)
     index = BOOK / "_build" / "html" / "index.html"
@@ -203,7 +425,7 @@ def with_default_dataset(notebook: str, parameters: dict) -> dict:
     The page's place in the book (``generated/<notebook>/<dataset>.ipynb``) depends on it.
     """
     source = NOTEBOOKS / f"{notebook}.ipynb"
-    if "dataset" in parameters or not source.exists():
+    if "dataset" in parameters or not source.exists() or notebook not in per_dataset_notebooks():
         return parameters
     declared = papermill.inspect_notebook(str(source))
     if "dataset" not in declared:
@@ -225,8 +447,8 @@ def main(argv: list[str] | None = None) -> int:
     listing.add_argument("--profile", default=None)
     args = parser.parse_args(argv)
 
-    profile = get_profile(args.profile).name
     try:
+        profile = get_profile(args.profile).name
         if args.command == "list":
             for run in book_runs():
                 print(run)
@@ -237,6 +459,14 @@ def main(argv: list[str] | None = None) -> int:
                 build_html()
         else:
             parameters = parse_assignments(args.assignments)
+            if "profile" in parameters and args.profile is not None and parameters["profile"] != args.profile:
+                raise ValueError(
+                    f'two profiles given: PROFILE={args.profile} and P="profile={parameters["profile"]}"; give one'
+                )
+            if "profile" in parameters:
+                check_parameters(args.notebook, {"profile": parameters["profile"]})
+                profile = parameters.pop("profile")
+            check_parameters(args.notebook, {"profile": profile, **parameters})  # before any kernel starts
             run = Run(args.notebook, with_default_dataset(args.notebook, parameters))
             print(f"{run} (profile {profile}) ...", flush=True)
             print(f"done in {execute(run, profile):.1f} s -> {run.output.relative_to(ROOT)}", flush=True)

@@ -35,7 +35,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from tsinsight.attribution import attribute
+from tsinsight.attribution import attribute, check_inputs, check_model
 from tsinsight.models import evaluating, rnn_backward_allowed
 from tsinsight.training import (
     Batch,
@@ -170,6 +170,7 @@ class TSInsight:
         The history's ``val_metric`` is the validation accuracy of the pipeline (auto-encoder + classifier).
         """
         config = config or TrainConfig()
+        self._check_devices()
         train, val = check_splits(dataset)
         self._check_models(*train)
         if self.mode == "saliency":
@@ -186,6 +187,13 @@ class TSInsight:
         epochs is one step on that input. This explainer is left unchanged.
         """
         config = config or TrainConfig()
+        self._check_devices()
+        if isinstance(y, (bool, np.bool_)) or not isinstance(y, (int, np.integer, torch.Tensor)):
+            raise ValueError(f"y must be the input's integer class index, got {y!r}")
+        if isinstance(y, torch.Tensor) and (y.numel() != 1 or y.is_floating_point() or y.dtype == torch.bool):
+            raise ValueError(
+                f"y must be the input's integer class index, got a {y.dtype} tensor shaped {tuple(y.shape)}"
+            )
         x = x if isinstance(x, torch.Tensor) else torch.as_tensor(np.asarray(x))
         x = x.unsqueeze(0) if x.dim() == 2 else x
         if x.dim() != 3 or len(x) != 1:
@@ -220,6 +228,22 @@ class TSInsight:
             raise RuntimeError("the classifier changed while fitting TSInsight; it must stay frozen")
         return history
 
+    def _check_devices(self) -> None:
+        """Both models on the same single device, with float32 weights."""
+        models = {"classifier": self.classifier, "autoencoder": self.autoencoder}
+        devices = {name: {str(t.device) for t in (*m.parameters(), *m.buffers())} for name, m in models.items()}
+        if (
+            len(devices["classifier"]) == len(devices["autoencoder"]) == 1
+            and devices["classifier"] != devices["autoencoder"]
+        ):
+            raise ValueError(
+                f"the classifier is on {devices['classifier'].pop()} but the auto-encoder on "
+                f"{devices['autoencoder'].pop()}: move both to one device "
+                "(explainer.classifier.to(device); explainer.autoencoder.to(device))"
+            )
+        for name, module in models.items():
+            check_model(module, name)
+
     def _check_models(self, x: torch.Tensor, y: torch.Tensor) -> None:
         check_classifier(self.classifier, x, y, "classifier")
         check_autoencoder(self.autoencoder, x)
@@ -249,6 +273,8 @@ class TSInsight:
         tensor = x if is_tensor else torch.as_tensor(np.asarray(x))
         if tensor.dim() != 3:
             raise ValueError(f"x must be shaped (samples, channels, length), got {tuple(tensor.shape)}")
+        check_inputs(tensor)
+        self._check_devices()
         device = next(self.autoencoder.parameters()).device
         with evaluating(self.autoencoder, gradients=False):
             parts = [

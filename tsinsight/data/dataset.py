@@ -225,12 +225,28 @@ def from_arrays(
             f"labels must match samples: x_train has {len(x_train)} and y_train {len(y_train)}; "
             f"x_test has {len(x_test)} and y_test {len(y_test)}"
         )
+    for what, x in (("x_train", x_train), ("x_test", x_test)):
+        if len(x) == 0 or x.shape[1] == 0 or x.shape[2] == 0:
+            raise ValueError(
+                f"{name}: {what} is empty (shape {x.shape}): a data set needs at least one training and one test "
+                "sample, each with at least one channel and one time step"
+            )
+    for what, y in (("y_train", y_train), ("y_test", y_test)):
+        if y.ndim != 1:
+            raise ValueError(f"{name}: {what} must be one label per sample, got shape {y.shape}")
+        if y.dtype.kind == "f" and not np.isfinite(y).all():
+            raise ValueError(f"{name}: {what} holds NaN or infinite labels; drop those samples or give them a class")
     if x_train.shape[1:] != x_test.shape[1:]:
         raise ValueError(f"x_train {x_train.shape[1:]} and x_test {x_test.shape[1:]} differ in (channels, length)")
     if not (np.isfinite(x_train).all() and np.isfinite(x_test).all()):
         raise ValueError(f"{name}: the arrays hold NaN or infinite values; pad or impute them first")
     (codes_train, codes_test), class_names = encode_labels(y_train, y_test)
     kept, held_out = per_class_holdout(codes_train, val_fraction, np.random.default_rng(seed))
+    if len(kept) == 0:
+        raise ValueError(
+            f"{name}: with val_fraction={val_fraction} every one of the {len(codes_train)} training samples goes to "
+            "validation, leaving the training split empty: pass more training samples or a smaller val_fraction"
+        )
     if standardise:
         mean, std = channel_standardiser(x_train[kept])
         x_train = ((x_train - mean[None, :, None]) / std[None, :, None]).astype(np.float32)

@@ -11,10 +11,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import shutil
 import tempfile
 import warnings
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -34,6 +36,15 @@ def _open_text(path: Path):
     return gzip.open(path, "rt") if path.suffix == ".gz" else open(path)
 
 
+@contextlib.contextmanager
+def _damaged_file_named(path: Path):
+    """A truncated or corrupted file (gzip stream cut short, bad bytes) as a ``ValueError`` naming ``path``."""
+    try:
+        yield
+    except (EOFError, OSError, UnicodeDecodeError, zlib.error) as error:
+        raise ValueError(f"{path} is truncated or damaged ({error}); copy it again") from error
+
+
 def read_ucr_text(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
     """A UCR file (``.tsv``, ``.txt``, optionally ``.gz``): label first, then the values. Returns ``(x (n, length), y)``.
 
@@ -46,6 +57,9 @@ def read_ucr_text(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
         raise ValueError(f"{path} is not a UCR text file (label then values per row): {error}") from error
     if table.shape[1] < 2 or len(table) == 0:
         raise ValueError(f"{path} is not a UCR text file: expected rows of a label then values, got {table.shape}")
+    if table.isna().to_numpy().any():
+        row = int(table.isna().any(axis=1).to_numpy().argmax()) + 1
+        raise ValueError(f"{path}: row {row} has missing values: the file is truncated or damaged; copy it again")
     values = table.to_numpy()
     return values[:, 1:], values[:, 0]
 
@@ -63,7 +77,7 @@ def read_ts(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
     cases: list[list[np.ndarray]] = []
     labels: list[str] = []
     in_data = False
-    with _open_text(path) as handle:
+    with _open_text(path) as handle, _damaged_file_named(path):
         for number, raw in enumerate(handle, start=1):
             line = raw.strip()
             if not line or line.startswith("#"):

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 from torch import nn
 
-from tsinsight.attribution import METHODS, cached_attribute
+from tsinsight.attribution import METHODS, cached_attribute, check_inputs
 from tsinsight.evaluation.suppression import rank_points
 
 
@@ -39,6 +39,7 @@ def precision_recall_curves(attribution: np.ndarray, evidence: np.ndarray) -> tu
     n_evidence = flat_evidence.sum(axis=1)
     if (n_evidence == 0).any():
         raise ValueError("some samples carry no evidence: score only the anomalous ones (evidence.any() per sample)")
+    check_inputs(attribution, what="the attribution")
     order = np.argsort(rank_points(attribution), axis=1)  # point indices from most to least important
     hits = np.cumsum(np.take_along_axis(flat_evidence, order, axis=1), axis=1)
     flagged = np.arange(1, flat_evidence.shape[1] + 1)
@@ -79,6 +80,7 @@ def ground_truth_table(
     :func:`tsinsight.attribution.cached_attribute`). ``none`` is left out by default: a constant has no
     ranking to score.
     """
+    check_inputs(x, model=classifier)
     x, evidence = np.asarray(x, dtype=np.float32), np.asarray(evidence, dtype=bool)
     if x.shape != evidence.shape:
         raise ValueError(f"inputs {x.shape} and evidence {evidence.shape} must have the same shape")

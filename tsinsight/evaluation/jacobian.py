@@ -23,6 +23,7 @@ from torch import nn
 from torch.func import jacrev, vmap
 from tqdm import tqdm
 
+from tsinsight.attribution import check_inputs
 from tsinsight.training import resolve_device
 
 # Budgets, in float32 values, that bound the memory of one vmapped batch: the per-sample Jacobians it
@@ -51,6 +52,7 @@ def average_jacobian(
     inputs = _as_tensor(x)
     if inputs.dim() < 2 or len(inputs) == 0:
         raise ValueError(f"x must be a non-empty batch shaped (n, *input_shape), got shape {tuple(inputs.shape)}")
+    check_inputs(x, model=model, model_name="model", ndim=None)
     device = resolve_device(device)
     model = copy.deepcopy(model).to(device).eval()
     for parameter in model.parameters():

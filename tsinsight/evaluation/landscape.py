@@ -118,7 +118,7 @@ def loss_landscape(
     call on batches of ``batch_size`` inputs. The model is evaluated in eval mode on a private copy on
     ``device`` (``None``: CUDA when available, else CPU).
     """
-    inputs, labels = check_labelled_inputs(x, y)
+    inputs, labels = check_labelled_inputs(x, y, model)
     if not isinstance(points, int) or points < 2:
         raise ValueError(f"points must be an integer ≥ 2 (the paper: 41), got {points!r}")
     if not span > 0:

@@ -23,7 +23,7 @@ import pandas as pd
 import torch
 from torch import nn
 
-from tsinsight.attribution import EXPLAINER_METHODS, METHODS, attribute
+from tsinsight.attribution import EXPLAINER_METHODS, METHODS, attribute, check_inputs
 from tsinsight.evaluation import attribution_stats
 
 SANITY_METHODS: tuple[str, ...] = tuple(method for method in METHODS if method != "none")  # a constant has no ranks
@@ -103,6 +103,7 @@ def sanity_check(
     trained classifier and ``refit(randomised_classifier, method)`` on each randomised one.
     ``attribute_options`` (``n_steps``, ``n_samples``) pass through to :func:`tsinsight.attribution.attribute`.
     """
+    check_inputs(x, model=classifier)
     unknown = [method for method in methods if method not in METHODS]
     if unknown:
         raise ValueError(f"unknown attribution methods {unknown}: choose from {', '.join(METHODS)}")

@@ -23,7 +23,7 @@ import pandas as pd
 import torch
 from torch import nn
 
-from tsinsight.attribution import METHODS, cached_attribute, evaluating
+from tsinsight.attribution import METHODS, cached_attribute, check_inputs, evaluating
 from tsinsight.training import predict
 
 DEFAULT_LEVELS: tuple[float, ...] = tuple(np.round(np.linspace(0.0, 1.0, 21), 2))  # 0 %, 5 %, …, 100 % suppressed
@@ -202,6 +202,7 @@ def suppression_curves(
     unknown = [method for method in methods if method not in METHODS]
     if unknown:
         raise ValueError(f"unknown attribution methods {unknown}: choose from {', '.join(METHODS)}")
+    _check(classifier, x, y, None, levels)  # before any attribution is computed
     chosen = list(methods)
     if progress:
         from tqdm.auto import tqdm
@@ -221,7 +222,9 @@ def suppression_curves(
 
 
 def _check(classifier: nn.Module, x, y, attribution, levels) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    x = np.asarray(x, dtype=np.float32)
+    x = x.detach().cpu().numpy() if isinstance(x, torch.Tensor) else x
+    y = y.detach().cpu().numpy() if isinstance(y, torch.Tensor) else y
+    x = np.asarray(x)
     y = np.asarray(y)
     if x.ndim != 3:
         raise ValueError(f"inputs must be shaped (n, channels, length), got shape {x.shape}")
@@ -238,4 +241,5 @@ def _check(classifier: nn.Module, x, y, attribution, levels) -> tuple[np.ndarray
         raise ValueError(f"levels are fractions suppressed in [0, 1], got {levels.tolist()}")
     if not isinstance(classifier, nn.Module):
         raise TypeError(f"the classifier must be a torch nn.Module, got {type(classifier).__name__}")
-    return x, y, levels
+    check_inputs(x, model=classifier, y=y)
+    return x.astype(np.float32, copy=False), y, levels
