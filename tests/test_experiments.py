@@ -33,7 +33,7 @@ def test_fgsm_robustness_covers_every_model_run_and_epsilon_and_are_cached(monke
     clean = white[white.epsilon == 0.0].set_index(["model", "run"]).accuracy
     attacked = white[white.epsilon == 0.5].set_index(["model", "run"]).accuracy
     assert (attacked <= clean + 1e-9).all()
-    by_reading = curves.set_index(["reading", "model", "run", "epsilon"]).accuracy
+    by_reading = curves.set_index(["reading", "model", "run", "epsilon"]).accuracy.sort_index()
     assert by_reading["white_box", "classifier"].equals(by_reading["classifier_crafted", "classifier"])
     assert by_reading["white_box", "tsinsight"][:, 0.0].equals(by_reading["classifier_crafted", "tsinsight"][:, 0.0])
 
@@ -90,10 +90,11 @@ def test_summaries_have_the_columns_their_claims_read():
 
 
 def test_accuracy_table_and_its_comparison_with_table_3():
-    table = experiments.accuracy_table("synthetic_anomaly", TINY, runs=1)
+    table = experiments.accuracy_table("synthetic_anomaly", TINY, runs=1, weights="table3")
     assert list(table.model) == ["classifier", "autoencoder", "tsinsight", "palacio", "sparsity_only"]
     row = table.set_index("model").loc["tsinsight"]
-    assert (row.gamma, row.beta) == (1.0, 1e-3)  # Table 3's values for the synthetic set
+    assert (row.gamma, row.beta, row.weights) == (1.0, 1e-3, "table3")  # Table 3's values for the synthetic set
+    assert pd.isna(table.set_index("model").loc["palacio", "weights"])  # Palacio et al. take no weights
     data = zoo.dataset("synthetic_anomaly", TINY)
     classifier = zoo.classifier("synthetic_anomaly", TINY, 0).model
     from tsinsight.training import accuracy
@@ -113,3 +114,13 @@ def test_tradeoff_marks_the_paper_setting_and_the_saliency_mode():
     assert sweep.loc[2, ["gamma", "beta"]].tolist() == [1.0, 1e-3] and pd.isna(sweep.loc[3, "gamma"])
     assert sweep.sparsity.between(0, 1).all() and sweep.suppression_auc.between(0, 1).all()
     assert sweep.classifier_accuracy.nunique() == 1
+
+
+def test_weights_comparison_sets_table_3_beside_the_tuned_weights():
+    comparison = experiments.weights_comparison("synthetic_anomaly", TINY).set_index("weights")
+    assert list(comparison.index) == ["table3", "tuned"]
+    assert tuple(comparison.loc["table3", ["gamma", "beta"]]) == (1.0, 1e-3)
+    choice = zoo.tuned("synthetic_anomaly", TINY)
+    assert tuple(comparison.loc["tuned", ["gamma", "beta"]]) == (choice.gamma, choice.beta)
+    assert comparison.sparsity.between(0, 1).all() and comparison.spearman.between(-1, 1).all()
+    assert comparison.fell_back.iloc[0] == choice.fell_back

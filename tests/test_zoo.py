@@ -6,7 +6,7 @@ import pytest
 import torch
 from toys import toy_dataset
 
-from tsinsight import paper, zoo
+from tsinsight import artifacts, paper, tuning, zoo
 from tsinsight.data.dataset import Dataset
 from tsinsight.explainer import TSInsight
 from tsinsight.profiles import get_profile
@@ -74,11 +74,11 @@ def test_a_corrupted_artifact_is_rebuilt(tmp_path):
     with pytest.warns(UserWarning, match="unreadable"):
         rebuilt = zoo.autoencoder("synthetic_anomaly", TINY, seed=0)
     assert states_equal(first.model.state_dict(), rebuilt.model.state_dict())  # same seed, same weights
-    assert torch.load(path, weights_only=False)["state_dict"].keys() == first.model.state_dict().keys()
+    assert artifacts.load(path)["state_dict"].keys() == first.model.state_dict().keys()
 
 
 def test_explainer_defaults_to_table_3_and_keys_its_starting_models(tmp_path):
-    trained = zoo.explainer("synthetic_anomaly", TINY, seed=0)
+    trained = zoo.explainer("synthetic_anomaly", TINY, seed=0, weights="table3")
     explainer = trained.model
     assert isinstance(explainer, TSInsight) and (explainer.gamma, explainer.beta) == paper.hyperparameters(
         "synthetic_anomaly"
@@ -87,20 +87,40 @@ def test_explainer_defaults_to_table_3_and_keys_its_starting_models(tmp_path):
     assert trained.key["autoencoder"] == zoo.autoencoder("synthetic_anomaly", TINY, seed=0).key
     assert not any(p.requires_grad for p in explainer.classifier.parameters())
 
-    again = zoo.explainer("synthetic_anomaly", TINY, seed=0)
-    assert states_equal(explainer.autoencoder.state_dict(), again.model.autoencoder.state_dict())
+    again = zoo.explainer("synthetic_anomaly", TINY, seed=0, gamma=1.0, beta=1e-3)  # the same weights, typed
+    assert again.key == trained.key and states_equal(
+        explainer.autoencoder.state_dict(), again.model.autoencoder.state_dict()
+    )
     plain = zoo.autoencoder("synthetic_anomaly", TINY, seed=0).model  # fine-tuning did not touch the cached AE
     assert not states_equal(plain.state_dict(), explainer.autoencoder.state_dict())
 
-    other = zoo.explainer("synthetic_anomaly", TINY, seed=0, beta=0.5)
+    other = zoo.explainer("synthetic_anomaly", TINY, seed=0, beta=0.5, weights="table3")
     assert other.model.beta == 0.5 and other.key != trained.key
     assert len(list((tmp_path / "explainer").glob("*.pt"))) == 2
+    with pytest.raises(ValueError, match="unknown weights"):
+        zoo.explainer("synthetic_anomaly", TINY, weights="mine")
+
+
+def test_tuned_weights_come_from_a_cached_sweep_over_run_0_and_serve_every_run(tmp_path):
+    choice = zoo.tuned("synthetic_anomaly", TINY)
+    gamma, beta = paper.hyperparameters("synthetic_anomaly")
+    assert [tuple(point) for point in choice.table[["gamma", "beta"]].to_numpy()] == tuning.sweep_grid(gamma, beta)
+    chosen = choice.table[choice.table.chosen]
+    assert choice.fell_back == chosen.empty
+    if not chosen.empty:  # the chosen row is the sparsest that kept the accuracy
+        assert chosen.sparsity.iloc[0] == choice.table[choice.table.qualifies].sparsity.max()
+    fits = len(list((tmp_path / "explainer").glob("*.pt")))
+    assert fits == len(choice.table)  # one explainer of run 0 per candidate, cached
+    for seed in (0, 1):
+        fitted = zoo.explainer("synthetic_anomaly", TINY, seed=seed).model
+        assert (fitted.gamma, fitted.beta) == (choice.gamma, choice.beta)
+    assert len(list((tmp_path / "explainer").glob("*.pt"))) == fits + 1  # run 0 reused its candidate; run 1 fitted
 
 
 def test_explainer_modes_and_their_weights():
     palacio = zoo.explainer("synthetic_anomaly", TINY, mode="palacio").model
     assert (palacio.mode, palacio.gamma, palacio.beta) == ("palacio", None, None)
-    sparse = zoo.explainer("synthetic_anomaly", TINY, mode="sparsity_only").model
+    sparse = zoo.explainer("synthetic_anomaly", TINY, mode="sparsity_only", weights="table3").model
     assert (sparse.gamma, sparse.beta) == (None, paper.hyperparameters("synthetic_anomaly")[1])
     saliency = zoo.explainer("synthetic_anomaly", TINY, mode="saliency").model
     assert saliency.saliency_average is not None and saliency.saliency_average.shape == (3, 24)

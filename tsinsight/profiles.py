@@ -58,7 +58,7 @@ PROFILES: dict[str, Profile] = {
         max_val=1000,
         max_test=2000,
         n_eval=150,
-        landscape_grid=21,
+        landscape_grid=41,
         landscape_samples=256,
         instance_epochs=30,
     ),

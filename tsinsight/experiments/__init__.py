@@ -16,6 +16,7 @@ from tsinsight.experiments.accuracy import (
     outputs,
     tradeoff,
     training_histories,
+    weights_comparison,
 )
 from tsinsight.experiments.attributions import (
     anomalous_samples,
@@ -63,4 +64,5 @@ __all__ = [
     "suppression_ranking",
     "tradeoff",
     "training_histories",
+    "weights_comparison",
 ]

@@ -7,9 +7,10 @@ import torch
 
 from tsinsight import paper, zoo
 from tsinsight.evaluation.suppression import area_under_curve, suppression
-from tsinsight.explainer import Pipeline, mode_weights
+from tsinsight.explainer import Pipeline, mode_weights, near_zero_share
 from tsinsight.profiles import Profile, get_profile
 from tsinsight.training import accuracy, majority_share
+from tsinsight.tuning import output_spearman
 
 VARIANTS = ("tsinsight", "palacio", "sparsity_only")  # the fine-tuned auto-encoders of Figs. 1–2
 
@@ -30,25 +31,29 @@ def accuracy_table(
     gamma: float | None = None,
     beta: float | None = None,
     *,
+    weights: str = "tuned",
     progress: bool = False,
 ) -> pd.DataFrame:
     """Test accuracy of every model of ``name`` for run seeds ``0..runs-1`` (None: the profile's runs), trained or cached.
 
     Models: ``classifier`` alone, ``autoencoder`` (the plain auto-encoder in front of the classifier) and
-    each of ``VARIANTS`` in front of it. Columns: ``dataset, run, model, accuracy`` (fraction), ``seconds``
-    (training time), ``epochs``, ``gamma, beta, kind, profile, n_test, majority`` (the commonest class's share
+    each of ``VARIANTS`` in front of it. γ, β left ``None`` come from ``weights`` (``zoo.default_weights``).
+    Columns: ``dataset, run, model, accuracy`` (fraction), ``seconds`` (training time), ``epochs``, ``gamma, beta,
+    weights`` (``tuned``, ``table3`` or ``given``), ``kind, profile, n_test, majority`` (the commonest class's share
     of the test set), ``source, substitute``. :func:`tsinsight.claims.table3_claims` reads this table.
     """
     profile = get_profile(profile)
     data = zoo.dataset(name, profile)
     test = data.test
     majority = majority_share(test.y)
+    origin = "given" if gamma is not None or beta is not None else weights
     rows = []
 
     def row(seed, model_name, model, trained, gamma=None, beta=None):
         rows.append(
             dict(dataset=name, run=seed, model=model_name, accuracy=accuracy(model, test.x, test.y),
-                 seconds=trained.seconds, epochs=len(trained.history), gamma=gamma, beta=beta, kind=kind,
+                 seconds=trained.seconds, epochs=len(trained.history), gamma=gamma, beta=beta,
+                 weights=None if gamma is None and beta is None else origin, kind=kind,
                  profile=profile.name, n_test=len(test), majority=majority, source=data.source,
                  substitute=data.substitute)
         )  # fmt: skip
@@ -60,7 +65,14 @@ def accuracy_table(
         row(seed, "autoencoder", Pipeline(plain.model, base.model), plain)
         for mode in VARIANTS:
             fitted = zoo.explainer(
-                name, profile, seed, mode, kind=kind, progress=progress, **mode_weights(mode, gamma, beta)
+                name,
+                profile,
+                seed,
+                mode,
+                kind=kind,
+                weights=weights,
+                progress=progress,
+                **mode_weights(mode, gamma, beta),
             )
             row(seed, mode, fitted.model.pipeline, fitted, fitted.model.gamma, fitted.model.beta)
     return pd.DataFrame(rows)
@@ -73,6 +85,8 @@ def training_histories(
     kind: str = "cnn",
     gamma: float | None = None,
     beta: float | None = None,
+    *,
+    weights: str = "tuned",
 ) -> pd.DataFrame:
     """The per-epoch histories of every model of :func:`accuracy_table` in one long table (``model, run`` added)."""
     profile = get_profile(profile)
@@ -81,19 +95,23 @@ def training_histories(
         frames.append(zoo.classifier(name, profile, seed, kind).history.assign(model="classifier", run=seed))
         frames.append(zoo.autoencoder(name, profile, seed).history.assign(model="autoencoder", run=seed))
         for mode in VARIANTS:
-            fitted = zoo.explainer(name, profile, seed, mode, kind=kind, **mode_weights(mode, gamma, beta))
+            fitted = zoo.explainer(
+                name, profile, seed, mode, kind=kind, weights=weights, **mode_weights(mode, gamma, beta)
+            )
             frames.append(fitted.history.assign(model=mode, run=seed))
     return pd.concat(frames, ignore_index=True)
 
 
-def outputs(name: str, profile: str | Profile, x, seed: int = 0, kind: str = "cnn", gamma=None, beta=None) -> dict:
+def outputs(
+    name: str, profile: str | Profile, x, seed: int = 0, kind: str = "cnn", gamma=None, beta=None, *, weights="tuned"
+) -> dict:
     """Figs. 1–2: the output of the plain auto-encoder and of each of ``VARIANTS`` on ``x``, by model name."""
     profile = get_profile(profile)
     shown = {"autoencoder": zoo.autoencoder(name, profile, seed).model}
     result = {"autoencoder": _reconstruct(shown["autoencoder"], x)}
     for mode in VARIANTS[::-1]:
-        fitted = zoo.explainer(name, profile, seed, mode, kind=kind, **mode_weights(mode, gamma, beta)).model
-        result[mode] = fitted.reconstruct(x)
+        fitted = zoo.explainer(name, profile, seed, mode, kind=kind, weights=weights, **mode_weights(mode, gamma, beta))
+        result[mode] = fitted.model.reconstruct(x)
     return result
 
 
@@ -161,3 +179,25 @@ def tradeoff(
                          accuracy=accuracy(fitted.pipeline, data.test.x, data.test.y),
                          sparsity=fitted.sparsity(data.test.x, tolerance), suppression_auc=area_under_curve(curve)))  # fmt: skip
     return pd.DataFrame(rows).assign(classifier_accuracy=classifier_accuracy, dataset=name, profile=profile.name)
+
+
+def weights_comparison(name: str, profile: str | Profile, kind: str = "cnn") -> pd.DataFrame:
+    """TSInsight with the paper's Table 3 γ, β beside the tuned ones (run 0), on the test split.
+
+    Columns: ``weights`` (``table3``, ``tuned``), ``gamma, beta, accuracy`` (pipeline), ``classifier_accuracy``,
+    ``sparsity`` (share of near-zero output points, ``near_zero_share``), ``spearman`` (mean per-sample rank
+    correlation of |attribution| and |x|: 1 means TSInsight ranks points as the input magnitude does),
+    ``fell_back`` (the tuning found no sparser setting within tolerance), ``dataset``.
+    """
+    profile = get_profile(profile)
+    test = zoo.dataset(name, profile).test
+    choice = zoo.tuned(name, profile, kind)
+    classifier_accuracy = accuracy(zoo.classifier(name, profile, 0, kind).model, test.x, test.y)
+    rows = []
+    for weights in zoo.WEIGHTS[::-1]:
+        fitted = zoo.explainer(name, profile, 0, kind=kind, weights=weights).model
+        output = fitted.reconstruct(test.x)
+        rows.append(dict(weights=weights, gamma=fitted.gamma, beta=fitted.beta,
+                         accuracy=accuracy(fitted.pipeline, test.x, test.y), classifier_accuracy=classifier_accuracy,
+                         sparsity=near_zero_share(output, test.x), spearman=output_spearman(output, test.x)))  # fmt: skip
+    return pd.DataFrame(rows).assign(fell_back=choice.fell_back, dataset=name)
