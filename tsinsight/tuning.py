@@ -69,7 +69,7 @@ def sweep_grid(gamma: float, beta: float, beta_factors: Iterable[float] = BETA_F
 
 
 def output_spearman(output: np.ndarray, x: np.ndarray) -> float:
-    """Mean over inputs of Spearman's rank correlation between |output| and |x| (inputs where it is defined)."""
+    """Mean over inputs of Spearman's rank correlation between ``|output|`` and ``|x|`` (inputs where it is defined)."""
     values = rank_correlation(np.abs(output), np.abs(x))
     values = values[np.isfinite(values)]
     return float(values.mean()) if len(values) else float("nan")

@@ -186,7 +186,7 @@ def weights_comparison(name: str, profile: str | Profile, kind: str = "cnn") -> 
 
     Columns: ``weights`` (``table3``, ``tuned``), ``gamma, beta, accuracy`` (pipeline), ``classifier_accuracy``,
     ``sparsity`` (share of near-zero output points, ``near_zero_share``), ``spearman`` (mean per-sample rank
-    correlation of |attribution| and |x|: 1 means TSInsight ranks points as the input magnitude does),
+    correlation of ``|attribution|`` and ``|x|``: 1 means TSInsight ranks points as the input magnitude does),
     ``fell_back`` (the tuning found no sparser setting within tolerance), ``dataset``.
     """
     profile = get_profile(profile)
