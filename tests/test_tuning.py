@@ -10,7 +10,7 @@ from toys import toy_dataset
 
 from tsinsight.models import AutoEncoder
 from tsinsight.training import TrainConfig
-from tsinsight.tuning import BETA_FACTORS, sweep_grid, tune
+from tsinsight.tuning import BETA_FACTORS, RATIOS, sparsity_ratio, sweep_grid, tune
 
 
 class SpikeDetector(nn.Module):
@@ -93,10 +93,38 @@ def test_the_default_grid_starts_at_the_given_values_and_grows_beta():
     assert all(g == 0.25 for g, _ in grid) and [b for _, b in grid] == sorted(b for _, b in grid)
 
 
+def test_with_the_input_size_the_grid_is_a_ladder_in_rho_above_the_given_setting():
+    # synthetic: C·T = 150, Table 3 ρ = 1e-3·150/1 = 0.15 → the ladder from 0.3 on
+    grid = sweep_grid(1.0, 1e-3, 150)
+    assert grid[0] == (1.0, 1e-3) and all(g == 1.0 for g, _ in grid)
+    assert [round(sparsity_ratio(g, b, 150), 2) for g, b in grid[1:]] == [0.3, 1.0, 3.0, 10.0, 30.0]
+    # electric_devices: ρ = 0.0024, every rung is above it; ford_a-like γ = 2 keeps γ
+    assert len(sweep_grid(4.0, 1e-4, 96)) == 1 + len(RATIOS)
+    assert sweep_grid(2.0, 1e-4, 500)[-1] == (2.0, 0.12)
+    assert sweep_grid(1.0, 1.0, 150) == [(1.0, 1.0)]  # already past the ladder: only the given setting
+    assert sweep_grid(0.0, 1e-3, 150) == sweep_grid(0.0, 1e-3)  # γ = 0: ρ undefined, β multiples
+    assert sparsity_ratio(0.0, 1e-3, 150) == float("inf")
+    with pytest.raises(ValueError, match="points"):
+        sweep_grid(1.0, 1e-3, 0)
+
+
+def test_the_default_grid_of_tune_uses_the_validation_inputs_size():
+    data = toy_dataset(n_train=8, n_val=32, n_test=8, seed=4)
+    classifier = SpikeDetector()
+    seen = []
+    result = tune(classifier, None, data, gamma=1.0, beta=1e-3,
+                  fit=lambda g, b: seen.append((g, b)) or Masked(classifier, (0, 1, 2)))  # fmt: skip
+    assert seen == sweep_grid(1.0, 1e-3, 3 * 24) and list(result.table.beta) == [b for _, b in seen]
+    assert result.fell_back is False and result.table.chosen.sum() == 1 and result.table.chosen.iloc[0]  # ties: first
+
+
 @pytest.mark.parametrize(
     "kwargs, message",
     [(dict(gamma=-1.0, beta=1e-4), "gamma must be"), (dict(gamma=1.0, beta=float("nan")), "beta must be"),
-     (dict(gamma=1.0, beta=1e-4, tolerance=2.0), "tolerance"), (dict(gamma=1.0, beta=1e-4, grid=[]), "empty")],
+     (dict(gamma=1.0, beta=1e-4, tolerance=2.0), "tolerance"), (dict(gamma=1.0, beta=1e-4, grid=[]), "empty"),
+     (dict(gamma=1.0, beta=1e-4, tolerance=-0.01), "tolerance"),
+     (dict(gamma=1.0, beta=1e-4, sparsity_tolerance=0.0), "sparsity_tolerance"),
+     (dict(gamma=1.0, beta=1e-4, grid=[(1.0, -1e-3)]), "beta must be")],
 )  # fmt: skip
 def test_bad_settings_are_refused(kwargs, message):
     with pytest.raises(ValueError, match=message):

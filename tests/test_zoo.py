@@ -104,7 +104,9 @@ def test_explainer_defaults_to_table_3_and_keys_its_starting_models(tmp_path):
 def test_tuned_weights_come_from_a_cached_sweep_over_run_0_and_serve_every_run(tmp_path):
     choice = zoo.tuned("synthetic_anomaly", TINY)
     gamma, beta = paper.hyperparameters("synthetic_anomaly")
-    assert [tuple(point) for point in choice.table[["gamma", "beta"]].to_numpy()] == tuning.sweep_grid(gamma, beta)
+    assert [tuple(point) for point in choice.table[["gamma", "beta"]].to_numpy()] == tuning.sweep_grid(
+        gamma, beta, 3 * 24
+    )
     chosen = choice.table[choice.table.chosen]
     assert choice.fell_back == chosen.empty
     if not chosen.empty:  # the chosen row is the sparsest that kept the accuracy

@@ -238,7 +238,8 @@ class Tuning:
 def tuned(name: str, profile: str | Profile, kind: str = "cnn", *, progress: bool = False) -> Tuning:
     """TSInsight's γ, β for ``name``, chosen by :func:`tsinsight.tuning.tune` on run 0's validation split, cached.
 
-    The sweep starts at the paper's Table 3 values; each candidate is the zoo's explainer of run 0 with those
+    The sweep starts at the paper's Table 3 values and climbs the ladder of :func:`tsinsight.tuning.sweep_grid`
+    (ρ = β·C·T/γ at half-decades); each candidate is the zoo's explainer of run 0 with those
     weights (so the chosen one is already trained). Every run of the data set then uses the chosen γ, β, as
     the paper's hand-tuned values are one setting per data set.
     """
@@ -246,7 +247,8 @@ def tuned(name: str, profile: str | Profile, kind: str = "cnn", *, progress: boo
     gamma, beta = paper.hyperparameters(name)
     base_classifier = classifier(name, profile, 0, kind, progress=progress)
     base_autoencoder = autoencoder(name, profile, 0, progress=progress)
-    grid = tuning.sweep_grid(gamma, beta)
+    data = dataset(name, profile)
+    grid = tuning.sweep_grid(gamma, beta, data.n_channels * data.length)
     key = dict(
         _data_key(name, profile),
         model="tuning",
@@ -262,7 +264,7 @@ def tuned(name: str, profile: str | Profile, kind: str = "cnn", *, progress: boo
         result = tuning.tune(
             base_classifier.model,
             base_autoencoder.model,
-            dataset(name, profile),
+            data,
             gamma=gamma,
             beta=beta,
             grid=grid,
