@@ -9,11 +9,15 @@ REQ_HASH := $(shell sha256sum requirements.txt pyproject.toml | sha256sum | cut 
 STAMP := $(VENV)/.installed-$(REQ_HASH)
 PROFILE ?=
 PROFILE_ARG := $(if $(PROFILE),--profile $(PROFILE),)
+# make book WORKERS=N: N notebooks at a time on a local Dask cluster; FORCE=1: re-execute pages that are up to date.
+WORKERS ?=
+FORCE ?=
+BUILD_ARGS := $(PROFILE_ARG) $(if $(WORKERS),--workers $(WORKERS),) $(if $(FORCE),--force,)
 
-.PHONY: help venv book test lint pytest smoke-book browser-check notebook bench clean
+.PHONY: help venv book test lint pytest smoke-book browser-check linkcheck notebook bench clean
 
 help: ## list the targets and every notebook's parameters
-	@echo "Targets (PROFILE=smoke|cpu|paper; default: paper with CUDA, else cpu):"
+	@echo "Targets (PROFILE=smoke|cpu|paper; default: paper with CUDA, else cpu; make book also takes WORKERS=N, FORCE=1):"
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 16 | sed 's/^/  make /'
 	@echo
 	@echo "Notebooks and their parameters (make notebook NB=<name> P=\"key=value ...\"):"
@@ -32,8 +36,8 @@ $(STAMP): requirements.txt pyproject.toml
 
 venv: $(STAMP) ## create or update .venv from requirements.txt
 
-book: venv ## execute every notebook (papermill) and build the HTML book
-	$(BIN)/python -m tsinsight.book build $(PROFILE_ARG)
+book: venv ## execute the notebooks whose inputs changed (papermill) and build the HTML book
+	$(BIN)/python -m tsinsight.book build $(BUILD_ARGS)
 
 notebook: venv ## re-execute one notebook: make notebook NB=train P="dataset=ford_a beta=0.001"
 	@test -n "$(NB)" || { echo "usage: make notebook NB=<name> P=\"key=value ...\" (see make help)"; exit 2; }
@@ -52,7 +56,10 @@ smoke-book: venv ## the whole book on the smoke profile
 browser-check: venv ## load every page of the built book in headless Chromium
 	$(BIN)/python tools/browser_check.py book/_build/html
 
-test: lint pytest smoke-book browser-check ## what CI runs: lint, unit tests, a smoke build of the book, the browser check
+linkcheck: venv ## every internal link and #anchor of the built book (LinkChecker, no network)
+	$(BIN)/linkchecker --config tools/linkcheckerrc --no-status book/_build/html/index.html
+
+test: lint pytest smoke-book browser-check linkcheck ## what CI runs: lint, unit tests, a smoke build of the book, the browser check
 
 bench: venv ## benchmarks: data loading and batched suppression
 	$(BIN)/python benchmarks/bench_data.py

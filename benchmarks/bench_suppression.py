@@ -2,13 +2,15 @@
 
 1. The same attributions go through :func:`tsinsight.evaluation.suppression.suppression` (all levels in
    batched passes) and :func:`~tsinsight.evaluation.suppression.suppression_naive` (one classifier call per
-   sample and level); the two tables must be identical. Prints both times and their ratio (target ≥ 5×).
+   sample and level), once for every filler (zero, mean, linear, ROAD) in the deletion order ``--order``; the
+   two tables must be identical. Prints both times and their ratio per filler (target ≥ 5×).
 2. The time each of the thirteen methods takes, scaled to 1000 samples, at the paper's settings.
 
 The classifier and auto-encoders have random weights: timing and the equality of the two evaluations do
 not depend on training. Shapes default to the synthetic anomaly data (3 channels × 50 steps).
 
     python benchmarks/bench_suppression.py [--samples 1000] [--channels 3] [--length 50] [--timing-samples 200]
+                                           [--order lerf]
 """
 
 from __future__ import annotations
@@ -21,9 +23,9 @@ import pandas as pd
 import torch
 
 from tsinsight.attribution import METHODS, attribute
-from tsinsight.evaluation.suppression import DEFAULT_LEVELS, suppression, suppression_naive
+from tsinsight.evaluation.suppression import DEFAULT_LEVELS, FILLERS, ORDERS, suppression, suppression_naive
 from tsinsight.explainer import TSInsight
-from tsinsight.models import AutoEncoder, CNNClassifier, LSTMClassifier
+from tsinsight.models import AutoEncoder, make_classifier
 from tsinsight.training import resolve_device
 
 
@@ -45,12 +47,12 @@ def main() -> None:
     parser.add_argument("--classes", type=int, default=2)
     parser.add_argument("--timing-samples", type=int, default=200, help="samples per method timing (scaled to 1000)")
     parser.add_argument("--kind", choices=["cnn", "lstm"], default="cnn")
+    parser.add_argument("--order", choices=ORDERS, default="lerf", help="deletion order of the comparison")
     args = parser.parse_args()
 
     device = resolve_device(None)
     torch.manual_seed(0)
-    model_class = CNNClassifier if args.kind == "cnn" else LSTMClassifier
-    classifier = model_class(args.channels, args.classes).to(device).eval()
+    classifier = make_classifier(args.kind, args.channels, args.classes, args.length).to(device).eval()
     rng = np.random.default_rng(0)
     x = rng.normal(size=(args.samples, args.channels, args.length)).astype(np.float32)
     with torch.no_grad():
@@ -59,13 +61,16 @@ def main() -> None:
 
     attribution = attribute("gradient", classifier, x)
     suppression(classifier, x[:8], y[:8], attribution[:8], DEFAULT_LEVELS)  # warm-up
-    batched, batched_s = _timed(lambda: suppression(classifier, x, y, attribution, DEFAULT_LEVELS))
-    naive, naive_s = _timed(lambda: suppression_naive(classifier, x, y, attribution, DEFAULT_LEVELS))
-    pd.testing.assert_frame_equal(batched, naive)
-    print(
-        f"suppression of {args.samples} samples × {len(DEFAULT_LEVELS)} levels: batched {batched_s:.3f} s, "
-        f"naive loop {naive_s:.3f} s, identical results, speed-up {naive_s / batched_s:.1f}×"
-    )
+    print(f"suppression of {args.samples} samples × {len(DEFAULT_LEVELS)} levels, order {args.order}:")
+    for filler in FILLERS:
+        setting = dict(filler=filler, order=args.order)
+        batched, batched_s = _timed(lambda s=setting: suppression(classifier, x, y, attribution, DEFAULT_LEVELS, **s))
+        naive, naive_s = _timed(lambda s=setting: suppression_naive(classifier, x, y, attribution, DEFAULT_LEVELS, **s))
+        pd.testing.assert_frame_equal(batched, naive)
+        print(
+            f"  filler {filler:<6}: batched {batched_s:.3f} s, naive loop {naive_s:.3f} s, identical results, "
+            f"speed-up {naive_s / batched_s:.1f}×"
+        )
 
     explainers = {
         "tsinsight": TSInsight(classifier, AutoEncoder(args.channels, args.length).to(device), gamma=1.0, beta=1e-3),

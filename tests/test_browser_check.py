@@ -17,11 +17,14 @@ from tools.browser_check import (
     figure_requirements,
     html_pages,
     main,
+    outside_requests,
+    overflow_problem,
     source_notebook,
+    title_problems,
 )
 
-PAGE = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>t</title></head>
-<body><nav>{nav}</nav><article>{body}</article></body></html>"""
+PAGE = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>{title}</title></head>
+<body><nav>{nav}</nav><article style="width: 600px">{body}</article></body></html>"""
 
 
 def write(path: Path, text: str = "") -> Path:
@@ -30,8 +33,11 @@ def write(path: Path, text: str = "") -> Path:
     return path
 
 
-def page(body: str = "<p>text</p>", nav: str = "") -> str:
-    return PAGE.format(body=body, nav=nav)
+def page(body: str = "<p>text</p>", nav: str = "", title: str | None = None) -> str:
+    return PAGE.format(body=body, nav=nav, title=title if title is not None else f"page {next(_TITLES)}")
+
+
+_TITLES = iter(range(10**6))
 
 
 def image_output(*mimes: str, kind: str = "display_data"):
@@ -114,11 +120,10 @@ def test_source_notebook_prefers_the_shipped_copy_then_the_book_folder(tmp_path)
     }
 
 
-def test_console_findings_fail_on_local_errors_and_only_warn_on_remote_resources():
-    problems, warnings = browser_check._console_findings(
+def test_console_findings_fail_on_every_severe_entry_remote_ones_included():
+    problems = browser_check._console_findings(
         [
             {"level": "SEVERE", "source": "javascript", "message": "file:///a.html 3:1 Uncaught Error: x"},
-            {"level": "SEVERE", "source": "network", "message": "file:///_images/m.png - Failed to load resource"},
             {"level": "SEVERE", "source": "network", "message": "https://cdn.example/mathjax.js - Failed to load"},
             {"level": "WARNING", "source": "console-api", "message": "deprecated"},
             {"level": "INFO", "source": "console-api", "message": "hello"},
@@ -126,9 +131,52 @@ def test_console_findings_fail_on_local_errors_and_only_warn_on_remote_resources
     )
     assert problems == [
         "console error: file:///a.html 3:1 Uncaught Error: x",
-        "console error: file:///_images/m.png - Failed to load resource",
+        "console error: https://cdn.example/mathjax.js - Failed to load",
     ]
-    assert warnings == ["remote resource not loaded (offline?): https://cdn.example/mathjax.js - Failed to load"]
+
+
+def test_outside_requests_keeps_only_the_built_site_and_inline_data(tmp_path):
+    site = tmp_path / "html"
+    inside = (site / "_static" / "mathjax" / "tex-chtml.js").as_uri()
+    urls = [
+        inside,
+        "data:image/png;base64,iVBORw0KGgo=",
+        "blob:null/1234",
+        "https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-chtml.js",
+        "http://example.org/figure.png",
+        (tmp_path / "elsewhere" / "x.js").as_uri(),
+        (tmp_path / "html-other" / "y.css").as_uri(),  # a sibling whose name starts like the site's
+    ]
+    assert outside_requests(urls, site) == urls[3:]
+
+
+def test_overflow_problem_compares_the_content_with_the_column():
+    assert overflow_problem({"scroll_width": 800, "width": 800, "culprit": None}) is None
+    assert overflow_problem({"scroll_width": 801, "width": 800, "culprit": None}) is None  # rounding
+    problem = overflow_problem({"scroll_width": 1300, "width": 800, "culprit": '<table class="dataframe">'})
+    assert problem == (
+        "main column overflows horizontally: content 1300 px wide in a column of 800 px, "
+        'first sticking out: <table class="dataframe">'
+    )
+
+
+def test_title_problems_flag_shared_and_empty_titles():
+    problems = title_problems(
+        {
+            "index.html": "TSInsight, reproduced",
+            "generated/train/ford_a.html": "Training — TSInsight, reproduced",
+            "generated/train/ecg_thorax.html": "Training — TSInsight, reproduced",
+            "blank.html": "  ",
+            "redirect.html": None,
+        }
+    )
+    assert problems == {
+        "generated/train/ford_a.html": "title 'Training — TSInsight, reproduced' is also the title of "
+        "generated/train/ecg_thorax.html",
+        "generated/train/ecg_thorax.html": "title 'Training — TSInsight, reproduced' is also the title of "
+        "generated/train/ford_a.html",
+        "blank.html": "page has no title",
+    }
 
 
 def test_ensure_chromium_names_why_it_cannot_install(tmp_path, monkeypatch):
@@ -178,6 +226,17 @@ def test_real_browser_passes_clean_pages_and_catches_each_problem(tmp_path, caps
     write(html / "broken.html", page('<img src="missing.png">'))
     write(html / "throws.html", page('<script>throw new Error("x")</script>'))
     write(html / "logs.html", page('<script>console.error("bad state")</script>'))
+    write(
+        html / "wide.html",
+        page('<table cellspacing="0" cellpadding="0"><tr><td style="min-width: 1200px">wide</td></tr></table>'),
+    )
+    write(html / "scrolls.html", page('<div style="overflow-x: auto"><table><tr><td style="min-width: 1200px">'
+                                      "wide</td></tr></table></div>"))  # fmt: skip
+    write(html / "remote.html", page('<img src="http://127.0.0.1:9/remote.png">'))
+    write(html / "twin-a.html", page(title="Twins"))
+    write(html / "twin-b.html", page(title="Twins"))
+    write(html / "to-twin.html", '<meta http-equiv="Refresh" content="0; url=twin-a.html" />')
+    write(html / "raw_math.html", page('<div class="math notranslate nohighlight">\\[x^2\\]</div>'))
     write(html / "generated" / "complete.html", page(figure * 2, nav='<img src="../_images/fig.png">'))
     write(html / "generated" / "incomplete.html", page(figure, nav='<img src="../_images/fig.png">'))
     two_figures = [([image_output("image/png")], {}), ([image_output("image/png")], {})]
@@ -191,7 +250,14 @@ def test_real_browser_passes_clean_pages_and_catches_each_problem(tmp_path, caps
         "generated/incomplete.html",
         "index.html",
         "logs.html",
+        "raw_math.html",
+        "remote.html",
+        "scrolls.html",
         "throws.html",
+        "to-twin.html",
+        "twin-a.html",
+        "twin-b.html",
+        "wide.html",
     }
     assert results["index.html"].ok and results["index.html"].images == 2, results["index.html"]
     assert results["generated/complete.html"].ok, results["generated/complete.html"]
@@ -199,6 +265,15 @@ def test_real_browser_passes_clean_pages_and_catches_each_problem(tmp_path, caps
     assert any("Uncaught Error: x" in p for p in results["throws.html"].problems)
     assert any("bad state" in p for p in results["logs.html"].problems)
     assert results["generated/incomplete.html"].problems == ["shows 1 image(s) but its notebook has 2 figure output(s)"]
+    assert results["scrolls.html"].ok, results["scrolls.html"]
+    assert [p for p in results["wide.html"].problems if "overflows" in p] == [
+        "main column overflows horizontally: content 1200 px wide in a column of 600 px, first sticking out: "
+        '<table class="">'
+    ]
+    assert "request outside the site: http://127.0.0.1:9/remote.png" in results["remote.html"].problems
+    assert results["twin-a.html"].problems == ["title 'Twins' is also the title of twin-b.html"]
+    assert results["to-twin.html"].ok and results["to-twin.html"].title is None
+    assert results["raw_math.html"].problems == ["1 equation(s) not typeset by MathJax (shown as raw TeX)"]
     assert all(r.seconds > 0 for r in results.values())
 
     assert main([str(html), "--no-progress", "--require"]) == 1

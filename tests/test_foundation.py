@@ -78,7 +78,7 @@ def test_parse_assignments_reads_literals_and_rejects_garbage():
 def test_book_runs_cover_every_notebook_once_per_dataset():
     runs = book.book_runs(["synthetic_anomaly", "ford_a"])
     names = [run.notebook for run in runs]
-    assert names[0] == "quickstart" and names[-2:] == ["reproduction", "rerunning"]
+    assert names[0] == "quickstart" and names[-3:] == ["reproduction", "rerunning", "glance"]
     assert names.count("train") == 2
     assert "fgsm" not in names, "a page for a data set that is not there"
     every = book.book_runs(data.available())

@@ -9,10 +9,15 @@ system ``chromedriver``) and fails, listing each page and its problem, when
   ``console.error``, or a local file that failed to load);
 * an ``<img>`` does not load (after waiting for it: ``complete`` and ``naturalWidth > 0``);
 * a page generated from an executed notebook (under ``generated/``) shows fewer images in its article than
-  its notebook has figure outputs (see :func:`expected_figures`).
-
-Remote resources that fail to load (MathJax from its CDN when the machine is offline) are reported as
-warnings, not problems: they say nothing about the book, only about the network of the machine checking it.
+  its notebook has figure outputs (see :func:`expected_figures`);
+* the page requests anything outside the site (:func:`outside_requests`): the book must read offline, MathJax
+  included, so a CDN script or a remote image is a failure, whether or not the network let it load;
+* an equation is left as raw TeX (MathJax did not typeset it);
+* the main column (the theme's ``article``) overflows horizontally at a desktop window of 1400 × 1000 px: its
+  ``scrollWidth`` exceeds its width, so the reader would have to scroll the page sideways (wide tables must scroll
+  inside their own box instead; see :func:`overflow_problem`, which names the first element that sticks out);
+* its ``<title>`` is empty or the same as another page's (:func:`title_problems`): the title is the page's entry
+  in the sidebar and the browser's tab (a page that redirects, like Jupyter Book's ``index.html``, is skipped).
 
 Pages checked: every ``*.html`` file of the tree except those in the asset folders ``_static`` (theme files),
 ``_sources`` (copies of the sources), ``_images`` and ``_downloads``. The generated ``genindex.html``,
@@ -47,7 +52,9 @@ from tqdm.auto import tqdm
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 APT_PACKAGES = ("chromium", "chromium-driver")
-CHROME_ARGUMENTS = ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage")
+CHROME_ARGUMENTS = (
+    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1400,1000",
+)  # fmt: skip
 ASSET_DIRS = frozenset({"_static", "_sources", "_images", "_downloads"})
 GENERATED_DIR = "generated"
 # Every image type myst-nb renders as <img> in HTML.
@@ -55,7 +62,11 @@ IMAGE_MIMES = ("image/svg+xml", "image/png", "image/gif", "image/jpeg")
 # myst-nb's HTML render priority puts these above images: an output carrying one shows it instead of its image.
 RICHER_MIMES = ("application/vnd.jupyter.widget-view+json", "application/javascript", "text/html")
 REMOVE_OUTPUT_TAGS = frozenset({"remove-output", "remove_output", "remove-cell", "remove_cell"})
-# Waits for every image (lazy ones switched to eager) to settle, then reports them and the article's count.
+# URL schemes that never leave the machine (file: is further limited to the built site by outside_requests).
+LOCAL_SCHEMES = ("file:", "data:", "blob:", "about:")
+# Waits for every image (lazy ones switched to eager) and MathJax's typesetting to settle, then reports the images
+# and the article's count, every resource the page requested, its title, equations left untypeset and the width
+# of the main column against its content (with the first element that sticks out, outside any scrolling box).
 _INSPECT_PAGE_JS = """
 const done = arguments[arguments.length - 1];
 const images = Array.from(document.images);
@@ -64,13 +75,34 @@ const settled = images.map((img) => img.complete ? Promise.resolve() : new Promi
     img.addEventListener("load", resolve, {once: true});
     img.addEventListener("error", resolve, {once: true});
 }));
+// Until MathJax has loaded, window.MathJax is only its configuration: wait for its startup, then its typesetting.
+settled.push(new Promise((resolve) => {
+    const poll = () => (window.MathJax && window.MathJax.startup && window.MathJax.startup.promise)
+        ? window.MathJax.startup.promise.then(resolve, resolve) : setTimeout(poll, 50);
+    if (window.MathJax && document.querySelector(".math")) poll(); else resolve();
+}));
 const limit = new Promise((resolve) => setTimeout(resolve, arguments[0]));
 Promise.race([Promise.all(settled), limit]).then(() => requestAnimationFrame(() => {
     const article = document.querySelector("article") || document.querySelector("main") || document.body;
+    const right = article.getBoundingClientRect().right;
+    const scrolls = (el) => {
+        for (let p = el.parentElement; p && p !== article; p = p.parentElement) {
+            if (getComputedStyle(p).overflowX !== "visible") return true;
+        }
+        return false;
+    };
+    const sticking = article.scrollWidth > article.clientWidth + 1
+        ? Array.from(article.querySelectorAll("*")).find((el) => el.getBoundingClientRect().right > right + 1 && !scrolls(el))
+        : null;
     done({
         images: images.filter((img) => img.getAttribute("src")).map((img) => ({
             src: img.getAttribute("src"), complete: img.complete, width: img.naturalWidth})),
-        article_images: article ? article.querySelectorAll("img").length : 0,
+        article_images: article.querySelectorAll("img").length,
+        requests: performance.getEntriesByType("resource").map((entry) => entry.name),
+        title: document.title,
+        raw_math: Array.from(document.querySelectorAll(".math")).filter((el) => !el.querySelector("mjx-container")).length,
+        layout: {scroll_width: article.scrollWidth, width: article.clientWidth,
+                 culprit: sticking ? `<${sticking.tagName.toLowerCase()} class="${sticking.className}">` : null},
     });
 }));
 """
@@ -78,13 +110,13 @@ Promise.race([Promise.all(settled), limit]).then(() => requestAnimationFrame(() 
 
 @dataclass
 class PageResult:
-    """What the browser saw on one page: its problems (failures), warnings, images and load time."""
+    """What the browser saw on one page: its problems (failures), images, title and load time."""
 
     page: str
     problems: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
     images: int = 0
     seconds: float = 0.0
+    title: str | None = None  # None: the page redirected elsewhere (its title is its target's)
 
     @property
     def ok(self) -> bool:
@@ -216,18 +248,48 @@ def start_browser():
     return driver
 
 
-def _console_findings(entries: list[dict]) -> tuple[list[str], list[str]]:
-    """Split SEVERE console entries into problems and warnings (remote resources that failed to load)."""
-    problems, warnings = [], []
-    for entry in entries:
-        if entry.get("level") != "SEVERE":
+def _console_findings(entries: list[dict]) -> list[str]:
+    """The problems among console entries: every SEVERE one (a remote resource that failed to load included)."""
+    return [f"console error: {entry.get('message', '')}" for entry in entries if entry.get("level") == "SEVERE"]
+
+
+def outside_requests(urls: list[str], html_dir: str | os.PathLike) -> list[str]:
+    """The requests of a page that leave the site: any scheme but file/data/blob/about, or a file outside ``html_dir``."""
+    root = Path(html_dir).resolve().as_uri() + "/"
+    return [
+        url
+        for url in urls
+        if not url.startswith(LOCAL_SCHEMES) or (url.startswith("file:") and not url.startswith(root))
+    ]
+
+
+def overflow_problem(layout: dict) -> str | None:
+    """The problem of a main column whose content is wider than the column (``scroll_width`` > ``width``), or None."""
+    if layout["scroll_width"] <= layout["width"] + 1:  # one pixel of rounding
+        return None
+    culprit = f", first sticking out: {layout['culprit']}" if layout.get("culprit") else ""
+    return (
+        f"main column overflows horizontally: content {layout['scroll_width']} px wide in a column of "
+        f"{layout['width']} px{culprit}"
+    )
+
+
+def title_problems(titles: dict[str, str | None]) -> dict[str, str]:
+    """Page → problem for every page whose title is empty or shared with another page (None: a redirect, skipped)."""
+    pages_by_title: dict[str, list[str]] = {}
+    for page, title in titles.items():
+        if title is None:
             continue
-        message = entry.get("message", "")
-        if entry.get("source") == "network" and message.startswith(("http://", "https://")):
-            warnings.append(f"remote resource not loaded (offline?): {message}")
-        else:
-            problems.append(f"console error: {message}")
-    return problems, warnings
+        pages_by_title.setdefault(title.strip(), []).append(page)
+    problems = {}
+    for title, pages in pages_by_title.items():
+        for page in pages:
+            if not title:
+                problems[page] = "page has no title"
+            elif len(pages) > 1:
+                others = ", ".join(other for other in pages if other != page)
+                problems[page] = f"title {title!r} is also the title of {others}"
+    return problems
 
 
 def check_page(driver, html_dir: str | os.PathLike, page: Path, required_figures: int = 0) -> PageResult:
@@ -245,8 +307,11 @@ def check_page(driver, html_dir: str | os.PathLike, page: Path, required_figures
         return result
     finally:
         result.seconds = time.perf_counter() - start
-    result.problems, result.warnings = _console_findings(driver.get_log("browser"))
+    result.problems = _console_findings(driver.get_log("browser"))
+    result.problems += [f"request outside the site: {url}" for url in outside_requests(seen["requests"], html_dir)]
     result.images = len(seen["images"])
+    # a redirect (Jupyter Book's index.html) shows its target's title: only a page the browser stayed on has its own
+    result.title = seen["title"] if driver.current_url == (Path(html_dir).resolve() / page).as_uri() else None
     for image in seen["images"]:
         if not image["complete"]:
             result.problems.append(f"image still loading after 10 s: {image['src']}")
@@ -256,6 +321,11 @@ def check_page(driver, html_dir: str | os.PathLike, page: Path, required_figures
         result.problems.append(
             f"shows {seen['article_images']} image(s) but its notebook has {required_figures} figure output(s)"
         )
+    if seen["raw_math"]:
+        result.problems.append(f"{seen['raw_math']} equation(s) not typeset by MathJax (shown as raw TeX)")
+    overflow = overflow_problem(seen["layout"])
+    if overflow:
+        result.problems.append(overflow)
     return result
 
 
@@ -271,12 +341,15 @@ def check_book(
     required = figure_requirements(html_dir, pages) if required is None else required
     driver = start_browser()
     try:
-        return [
+        results = [
             check_page(driver, html_dir, page, required.get(page, 0))
             for page in tqdm(pages, desc="browser check", unit="page", disable=not progress)
         ]
     finally:
         driver.quit()
+    for page, problem in title_problems({result.page: result.title for result in results}).items():
+        next(result for result in results if result.page == page).problems.append(problem)
+    return results
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -304,8 +377,6 @@ def main(argv: list[str] | None = None) -> int:
     results = check_book(args.html_dir, required=required, progress=not args.no_progress)
     seconds = time.perf_counter() - start
     for result in results:
-        for warning in result.warnings:
-            print(f"warning: {result.page}: {warning}")
         for problem in result.problems:
             print(f"FAIL: {result.page}: {problem}")
     failed = [r for r in results if not r.ok]

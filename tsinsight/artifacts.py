@@ -4,7 +4,9 @@ An artifact is keyed by a dict of everything it depends on (data set and source,
 hyperparameters, seed, profile, the code version of what computed it). The key is hashed into a file
 name; a JSON sidecar keeps the readable key next to it. Writes go to a temporary file that is renamed
 into place, so an interruption never leaves a half-written artifact; an artifact that cannot be read is
-recomputed, never trusted.
+recomputed, never trusted. Processes that share the directory (the book's Dask workers, jobs of a cluster)
+compute an artifact once: the first takes a file lock per key (under ``.locks/``), the others wait for it and
+then read what it stored. A lock dies with its process, so a computation that was killed is simply redone.
 
 Reading an artifact never runs code. Values are stored as plain data: tensors, numpy arrays (as tensors,
 dtype kept), pandas DataFrames (each column as a tensor, or a list of strings, with the dtypes and
@@ -29,6 +31,7 @@ from typing import Any, TypeVar
 import numpy as np
 import pandas as pd
 import torch
+from filelock import FileLock
 
 T = TypeVar("T")
 
@@ -214,25 +217,51 @@ def _write_help(folder: Path, error: OSError) -> str:
     )
 
 
+def _stored(path: Path) -> tuple[bool, Any]:
+    """``(True, value)`` of the artifact at ``path``; ``(False, None)`` when it is missing or unreadable."""
+    if not path.exists():
+        return False, None
+    try:
+        return True, load(path)
+    except Exception as error:  # a truncated, tampered or foreign file: recompute rather than trust it
+        warnings.warn(f"artifact {path} is unreadable ({error!r}); recomputing it", stacklevel=3)
+        return False, None
+
+
 def cached(kind: str, parts: dict[str, Any], compute: Callable[[], T], *, root: Path | None = None) -> T:
     """Return the artifact of ``kind`` keyed by ``parts``, computing and storing it when missing or broken.
 
     ``compute`` must return plain data: tensors, numpy arrays, DataFrames, numbers, strings, None and
     dicts (string keys), lists or tuples of these (a state dict, a history table, a result table).
+    Another process computing the same artifact is waited for, not duplicated.
     """
-    folder = (root or artifacts_dir()) / kind
-    path = folder / f"{artifact_key(parts)}.pt"
-    if path.exists():
-        try:
-            return load(path)
-        except Exception as error:  # a truncated, tampered or foreign file: recompute rather than trust it
-            warnings.warn(f"artifact {path} is unreadable ({error!r}); recomputing it", stacklevel=2)
-    value = compute()
-    encoded = encode(value)  # fails on a value with no plain form before anything is written
-    sidecar = json.dumps({"kind": kind, "code_version": CODE_VERSION, **parts}, indent=2, sort_keys=True, default=str)
+    root = root or artifacts_dir()
+    folder = root / kind
+    key = artifact_key(parts)
+    path = folder / f"{key}.pt"
+    found, value = _stored(path)
+    if found:
+        return value
+    lock = FileLock(root / ".locks" / f"{kind}-{key}.lock")  # released on return, or by the system if this dies
     try:
-        atomic_write_bytes(path, lambda handle: _save_encoded(encoded, handle))
-        atomic_write_bytes(path.with_suffix(".json"), lambda handle: handle.write(sidecar.encode()))
+        (root / ".locks").mkdir(parents=True, exist_ok=True)
+        lock.acquire()
     except OSError as error:
         raise ArtifactWriteError(_write_help(folder, error)) from error
+    try:
+        found, value = _stored(path)  # another process may have stored it while this one waited
+        if found:
+            return value
+        value = compute()
+        encoded = encode(value)  # fails on a value with no plain form before anything is written
+        sidecar = json.dumps(
+            {"kind": kind, "code_version": CODE_VERSION, **parts}, indent=2, sort_keys=True, default=str
+        )
+        try:
+            atomic_write_bytes(path, lambda handle: _save_encoded(encoded, handle))
+            atomic_write_bytes(path.with_suffix(".json"), lambda handle: handle.write(sidecar.encode()))
+        except OSError as error:
+            raise ArtifactWriteError(_write_help(folder, error)) from error
+    finally:
+        lock.release()
     return value

@@ -4,6 +4,13 @@ A *run* is a notebook and its parameters (``train.ipynb`` × each data set). Run
 ``book/generated/`` (git-ignored), each with the profile as a parameter; the runner prints which run is
 going and how long it took, and stops with the failing cell's error and a non-zero exit when one fails.
 
+Builds are incremental. Every executed page carries a stamp of what it was computed from (:func:`run_inputs`:
+the profile, the notebook, its parameters, the package's code, the data and, for a summary page, the result
+tables it reads); a run whose stamp still matches is "up to date" and skipped, any other says what changed and
+is executed again (``--force``: all of them). Pages of another profile, or of runs no longer in the book,
+are removed before a build. With ``--workers N`` (N > 1) or ``--scheduler ADDRESS`` the runs are executed
+on Dask (:mod:`tsinsight.grid`), each run after the runs it :func:`needs`.
+
 Parameters given on the command line are checked against the notebook's own (``papermill.inspect_notebook``)
 before any kernel starts: an unknown name, a value of the wrong type or one outside its domain (an unknown data
 set or profile, a negative weight) is an error that says what the notebook takes. The HTML build of a partial
@@ -12,7 +19,8 @@ under ``generated/`` that was not executed, and says which; every other warning 
 
 Command line (what ``make`` calls)::
 
-    python -m tsinsight.book build [--profile P]          # all runs, then jupyter-book build
+    python -m tsinsight.book build [--profile P] [--force] [--workers N | --scheduler tcp://HOST:8786]
+                                                          # all runs (unless up to date), then jupyter-book build
     python -m tsinsight.book run NB [key=value ...]       # re-execute one notebook, then jupyter-book build
     python -m tsinsight.book list [--profile P]           # the runs of a profile
 """
@@ -22,9 +30,10 @@ from __future__ import annotations
 import argparse
 import ast
 import difflib
+import hashlib
+import json
 import math
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -37,11 +46,14 @@ import papermill
 import yaml
 from papermill.exceptions import PapermillExecutionError
 
-from tsinsight import data
+from tsinsight import data, pages
+from tsinsight.data import cache, registry
 from tsinsight.models import CLASSIFIERS
 from tsinsight.profiles import PROFILES, get_profile
+from tsinsight.results import results_dir
 
 ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = ROOT / "tsinsight"
 NOTEBOOKS = ROOT / "notebooks"
 BOOK = ROOT / "book"
 GENERATED = BOOK / "generated"
@@ -101,9 +113,109 @@ def book_runs(datasets: list[str] | None = None) -> list[Run]:
         *each("architectures", ["synthetic_anomaly"]),
         *each("instance_vs_model", ["synthetic_anomaly"]),
         *each("tradeoff", ["synthetic_anomaly"]),
+        Run("robustness"),
         Run("reproduction"),
         Run("rerunning"),
+        Run("glance"),
     ]
+
+
+# The summary pages: the result tables each reads (a name prefix, "" for all) and the notebook whose runs write
+# them ("*": every run before it in the book).
+SUMMARIES = {
+    "table3": ("accuracy_", "train"),
+    "suppression_summary": ("suppression_", "suppression"),
+    "robustness": ("suppression_", "suppression"),
+    "reproduction": ("", "*"),
+    "glance": ("", "*"),
+}
+
+
+def needs(run: Run, runs: list[Run]) -> list[Run]:
+    """The runs of ``runs`` that must finish before ``run`` starts, all earlier in ``runs``.
+
+    A summary page waits for the runs that write the tables it reads; any other page of a data set waits for
+    that data set's ``train`` run, whose models it reuses.
+    """
+    earlier = runs[: runs.index(run)]
+    if run.notebook in SUMMARIES:
+        writer = SUMMARIES[run.notebook][1]
+        return [other for other in earlier if writer in ("*", other.notebook)]
+    dataset = run.parameters.get("dataset")
+    if not dataset or run.notebook == "train":
+        return []
+    return [other for other in earlier if other.notebook == "train" and other.parameters.get("dataset") == dataset]
+
+
+def _digest(*parts) -> str:
+    """A short hash of strings and files (each file's name and bytes)."""
+    digest = hashlib.sha256()
+    for part in parts:
+        if isinstance(part, Path):
+            digest.update(part.name.encode() + b"\0" + part.read_bytes())
+        else:
+            digest.update(part.encode())
+        digest.update(b"\0")
+    return digest.hexdigest()[:16]
+
+
+def data_fingerprint(name: str) -> str:
+    """A cheap fingerprint of a data set: its source files' names, sizes and modification times and how they are
+    built, else (no source found) the processed cache entry's metadata."""
+    spec = registry._spec(name)
+    found = spec.find(spec.roots(None))
+    if found is None:
+        sidecar = cache.cache_paths(name, 0, memory_mapped=spec.memory_mapped)[1]
+        return _digest(sidecar) if sidecar.exists() else "missing"
+    stats = {role: (path.name, path.stat().st_size, path.stat().st_mtime_ns) for role, path in found.files.items()}
+    return _digest(spec.construction, json.dumps(stats, sort_keys=True))
+
+
+def run_inputs(run: Run, profile: str) -> dict[str, str]:
+    """What the page of ``run`` is computed from, each part as a short hash: its stamp.
+
+    The data are the run's data set, or for a page of the whole book every data set it can find; a summary
+    page (:data:`SUMMARIES`) also depends on the result tables it reads.
+    """
+    datasets = [run.parameters["dataset"]] if "dataset" in run.parameters else book_datasets()
+    inputs = {
+        "profile": profile,
+        "notebook": _digest(NOTEBOOKS / f"{run.notebook}.ipynb"),
+        "parameters": _digest(json.dumps(run.parameters, sort_keys=True, default=str)),
+        "code": _digest(*sorted(PACKAGE.rglob("*.py"))),
+        "data": _digest(*(f"{name}={data_fingerprint(name)}" for name in datasets)),
+    }
+    if run.notebook in SUMMARIES:
+        inputs["results"] = _digest(*sorted(results_dir(profile).glob(f"{SUMMARIES[run.notebook][0]}*.csv")))
+    return inputs
+
+
+def _stamp(page: Path) -> dict:
+    """The stamp an executed page carries (:func:`run_inputs` when it was executed); {} for a page without one."""
+    try:
+        return json.loads(page.read_text(encoding="utf-8"))["metadata"].get("tsinsight", {})
+    except (OSError, ValueError, KeyError, AttributeError):
+        return {}
+
+
+def why_stale(run: Run, profile: str) -> str | None:
+    """Why ``run`` must be executed (no page yet, or what changed since), or None when its page is up to date."""
+    if not run.output.exists():
+        return "not executed yet"
+    stamp = _stamp(run.output)
+    if not stamp:
+        return "its page has no stamp"
+    inputs = run_inputs(run, profile)
+    changed = [name for name, value in inputs.items() if stamp.get(name) != value]
+    return f"{', '.join(changed)} changed" if changed else None
+
+
+def remove_foreign_pages(runs: list[Run], profile: str) -> None:
+    """Remove the executed pages that are not this book's: of another profile, unstamped, or of no run in ``runs``."""
+    ours = {run.output for run in runs}
+    for page in GENERATED.rglob("*.ipynb"):
+        if page not in ours or _stamp(page).get("profile") != profile:
+            page.unlink()
 
 
 def notebook_parameters() -> pd.DataFrame:
@@ -256,6 +368,7 @@ def execute(run: Run, profile: str) -> float:
     """Execute ``run`` with papermill into the book's source tree; returns the seconds it took."""
     source = NOTEBOOKS / f"{run.notebook}.ipynb"
     check_parameters(run.notebook, {"profile": profile, **run.parameters})
+    inputs = run_inputs(run, profile)  # before it runs: what it reads is what it was computed from
     # Executed outside the book's sources and moved into place only when it succeeded, so that a failed or
     # interrupted run never leaves a half-executed page in the book.
     partial = BOOK / "_build" / "executing" / run.output.relative_to(GENERATED)
@@ -278,7 +391,8 @@ def execute(run: Run, profile: str) -> float:
             + f"\n(the executed notebook with the error is {partial})"
         ) from None
     seconds = time.perf_counter() - start
-    _finish_page(partial, run, profile, seconds)
+    _finish_page(partial, run, profile, seconds, inputs)
+    pages.finish(partial, run.notebook, run.parameters, profile)
     os.replace(partial, run.output)
     placeholder = run.output.with_suffix(".md")
     if _is_placeholder(placeholder):
@@ -286,9 +400,10 @@ def execute(run: Run, profile: str) -> float:
     return seconds
 
 
-def _finish_page(path: Path, run: Run, profile: str, seconds: float) -> None:
-    """Hide the default-parameters cell and state the runtime under the page's title."""
+def _finish_page(path: Path, run: Run, profile: str, seconds: float, inputs: dict[str, str]) -> None:
+    """Hide the default-parameters cell, state the runtime under the page's title and stamp it with ``inputs``."""
     notebook = nbformat.read(path, as_version=4)
+    notebook.metadata["tsinsight"] = inputs
     for cell in notebook.cells:
         tags = cell.metadata.get("tags", [])
         if "parameters" in tags and "remove-cell" not in tags:
@@ -302,16 +417,21 @@ def _finish_page(path: Path, run: Run, profile: str, seconds: float) -> None:
     nbformat.write(notebook, path)
 
 
-def execute_all(runs: list[Run], profile: str) -> list[tuple[Run, float]]:
-    """Execute ``runs`` in order, printing progress; stops at the first failure."""
+def execute_all(runs: list[Run], profile: str, force: bool = False) -> list[tuple[Run, float]]:
+    """Execute in order the ``runs`` that are not up to date (``force``: all), printing progress; stops at the first
+    failure. Returns the runs executed and their seconds."""
     timings = []
     total = time.perf_counter()
     for index, run in enumerate(runs, 1):
-        print(f"[{index}/{len(runs)}] {run} (profile {profile}) ...", flush=True)
+        why = "forced" if force else why_stale(run, profile)
+        if why is None:
+            print(f"[{index}/{len(runs)}] {run}: up to date", flush=True)
+            continue
+        print(f"[{index}/{len(runs)}] {run} (profile {profile}): {why}, executing ...", flush=True)
         seconds = execute(run, profile)
         timings.append((run, seconds))
         print(f"[{index}/{len(runs)}] {run} done in {seconds:.1f} s", flush=True)
-    print(f"all {len(runs)} notebooks executed in {time.perf_counter() - total:.0f} s", flush=True)
+    print(f"{len(timings)} of {len(runs)} notebooks executed in {time.perf_counter() - total:.0f} s", flush=True)
     return timings
 
 
@@ -439,6 +559,12 @@ def main(argv: list[str] | None = None) -> int:
     build = commands.add_parser("build", help="execute every notebook of the book, then build the HTML")
     build.add_argument("--profile", default=None, help="smoke, cpu or paper (default: paper with CUDA, else cpu)")
     build.add_argument("--no-html", action="store_true", help="execute the notebooks only")
+    build.add_argument("--force", action="store_true", help="execute every run, also those that are up to date")
+    where = build.add_mutually_exclusive_group()
+    where.add_argument(
+        "--workers", type=int, default=1, help="runs at a time, on a local Dask cluster (default 1: no Dask)"
+    )
+    where.add_argument("--scheduler", help="execute the runs on this Dask cluster, e.g. tcp://HOST:8786")
     one = commands.add_parser("run", help="re-execute one notebook with new parameters, then build the HTML")
     one.add_argument("notebook", help="a notebook name, e.g. train")
     one.add_argument("assignments", nargs="*", help="key=value parameters, e.g. dataset=ford_a beta=0.001")
@@ -453,8 +579,16 @@ def main(argv: list[str] | None = None) -> int:
             for run in book_runs():
                 print(run)
         elif args.command == "build":
-            shutil.rmtree(GENERATED, ignore_errors=True)  # one profile per book: no stale pages of another
-            execute_all(book_runs(), profile)
+            if args.workers < 1:
+                raise ValueError(f"--workers takes a positive number of workers, got {args.workers}")
+            runs = book_runs()
+            remove_foreign_pages(runs, profile)  # one profile per book: no stale pages of another
+            if args.workers > 1 or args.scheduler:
+                from tsinsight import grid  # Dask is imported only for a parallel build
+
+                grid.execute_all(runs, profile, args.force, workers=args.workers, scheduler=args.scheduler)
+            else:
+                execute_all(runs, profile, args.force)
             if not args.no_html:
                 build_html()
         else:

@@ -66,10 +66,42 @@ def plot_series(ax, x, *, channel_names=None, title=None, color=None, alpha=1.0,
     return ax
 
 
+# Figure sizes in inches, set once for the whole book. Every figure is PAGE_WIDTH wide: at the book's 100 dpi that
+# is the width of the page's main column, so a figure is shown at its own size, never scaled down to a thumbnail.
+PAGE_WIDTH = 9.0
+_HEIGHTS = {
+    "plot": 4.0,  # one axes
+    "row": 3.6,  # side-by-side panels (two or three)
+    "grid": 2.8,  # each row of a grid of small panels (see panel_grid)
+    "stack": 1.6,  # each panel of a column of series sharing their time axis
+    "tall": 6.5,  # one axes that needs height: surfaces, many labelled bars
+}
+
+
+def figsize(kind: str = "plot", rows: int = 1) -> tuple[float, float]:
+    """The book-wide ``(width, height)`` of a figure of ``kind`` (see ``_HEIGHTS``) with ``rows`` rows of panels."""
+    if kind not in _HEIGHTS:
+        raise ValueError(f"unknown figure kind {kind!r}; the kinds are {', '.join(_HEIGHTS)}")
+    return PAGE_WIDTH, _HEIGHTS[kind] * rows
+
+
+def panel_grid(panels: int, columns: int = 3, **subplots):
+    """A figure of ``panels`` small axes, ``columns`` per row, sized by :func:`figsize`; unused axes are hidden.
+
+    Returns the figure and the flat list of the ``panels`` axes in use.
+    """
+    columns = min(columns, panels)
+    rows = -(-panels // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=figsize("grid", rows), squeeze=False, **subplots)
+    for ax in axes.flat[panels:]:
+        ax.set_visible(False)
+    return fig, list(axes.flat[:panels])
+
+
 def use_book_style() -> None:
     """The figure style of every page."""
     sns.set_theme(context="notebook", style="whitegrid")
-    plt.rcParams.update({"figure.dpi": 100, "savefig.dpi": 100, "figure.figsize": (9, 4)})
+    plt.rcParams.update({"figure.dpi": 100, "savefig.dpi": 100, "figure.figsize": figsize("plot")})
 
 
 def critical_difference_diagram(cd_result, ax=None, labels=None, highlight="tsinsight"):
@@ -88,7 +120,7 @@ def critical_difference_diagram(cd_result, ax=None, labels=None, highlight="tsin
     names = {method: (labels or {}).get(method, method_label(method)) for method in cd_result.ranks.index}
     ranks = cd_result.ranks.rename(index=names)
     if ax is None:
-        _, ax = plt.subplots(figsize=(9, 1.5 + 0.3 * len(ranks)))
+        _, ax = plt.subplots(figsize=(PAGE_WIDTH, 1.5 + 0.3 * len(ranks)))
     artists = scikit_posthocs.critical_difference_diagram(
         ranks,
         cd_result.p_values.rename(index=names, columns=names),

@@ -1,16 +1,31 @@
-"""What every page of the book shows about itself: provenance at the top, verdicts beside the paper's claims."""
+"""What every page of the book shows about itself: provenance at the top, numbers for the reader, verdicts.
+
+The provenance box names the profile, the data (its source archive, never a path of the machine that built the
+page), the git commit and device that produced the page and the package versions. :func:`mean_ci` and
+:func:`reader_table` are the display conventions of every table a reader sees: means over runs with their 95 % t-interval
+and the number of runs, and no unnamed default index.
+"""
 
 from __future__ import annotations
 
+import math
 import platform
+import re
+import subprocess
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import torch
 from IPython.display import Markdown, display
+from scipy import stats
 
 from tsinsight import data
 from tsinsight.profiles import get_profile
+
+ROOT = Path(__file__).resolve().parents[1]
 
 _PACKAGES = ("tsinsight", "torch", "captum", "numpy", "pandas", "scikit-learn", "tslearn")
 
@@ -26,26 +41,61 @@ def package_versions() -> dict[str, str]:
     return found
 
 
-def _dataset_line(name: str) -> str:
+# A loader's source ends with the folder it read, e.g. "UCR archive FordA (/home/me/mirror/ucr)": a path of the
+# machine that built the page, which tells a reader nothing and leaks the builder's layout.
+_TRAILING_PATH = re.compile(r"\s*\((?:/|~|[A-Za-z]:[\\/])[^()]*\)$")
 
+
+def public_source(source: str) -> str:
+    """A data set's source without the local folder it was read from."""
+    return _TRAILING_PATH.sub("", source)
+
+
+def _dataset_line(name: str) -> str:
     try:
         info = data.load(name, download=False).describe()
     except data.DataNotFoundError:
         return f"`{name}`: **not available on this machine** (see the Data chapter for how to get it)"
-    flag = f" — **substitute**: {info['note']}" if info.get("substitute") else ""
-    return f"`{name}` from {info['source']}{flag}"
+    flag = f" — **substitute**: {info['note']}" if info.get("substitute") else " — the paper's data"
+    return f"`{name}` from {public_source(info['source'])}{flag}"
+
+
+def git_commit(root: Path = ROOT) -> str:
+    """The commit of the checkout at ``root`` (short hash), with "modified" when its tree has uncommitted changes."""
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, check=True).stdout
+
+    try:
+        commit = git("rev-parse", "--short=12", "HEAD").strip()
+        dirty = git("status", "--porcelain").strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown (not a git checkout)"
+    return f"`{commit}`" + (" (modified: uncommitted changes)" if dirty else "")
+
+
+def device_name() -> str:
+    """The GPU the page ran on, else the CPU model."""
+    if torch.cuda.is_available():
+        return torch.cuda.get_device_name(0)
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return f"CPU {line.split(':', 1)[1].strip()}"
+    except OSError:
+        pass
+    return f"CPU {platform.processor() or platform.machine()}"
 
 
 def header_markdown(profile: str, datasets=(), runs: int | None = None) -> str:
     """The provenance box of a page as MyST Markdown."""
     chosen = get_profile(profile)
-    device = torch.cuda.get_device_name(0) if torch.cuda.is_available() else f"CPU ({platform.machine()})"
     lines = [
         f"- **Profile:** `{chosen.name}` — {chosen.description}",
         f"- **Runs:** {runs if runs is not None else chosen.runs} (independent seeds)",
     ]
     lines += [f"- **Data:** {_dataset_line(name)}" for name in datasets]
-    lines.append(f"- **Executed:** {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {device}")
+    lines.append(f"- **Executed:** {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {device_name()}, commit {git_commit()}")
     lines.append("- **Versions:** " + ", ".join(f"{k} {v}" for k, v in package_versions().items()))
     return ":::{admonition} How this page was produced\n:class: note\n" + "\n".join(lines) + "\n:::\n"
 
@@ -62,3 +112,40 @@ def verdict_text(claim: str, holds: bool | None, evidence: str) -> str:
     """
     label = {True: "✅ reproduced", False: "❌ not reproduced", None: "⚠️ not comparable"}[holds]
     return f"**Paper:** {claim} **Ours:** {evidence} **Verdict:** {label}."
+
+
+def mean_ci(values, confidence: float = 0.95) -> tuple[float, float, int]:
+    """Mean of ``values`` (NaNs dropped), the half-width of its Student-t ``confidence`` interval, and the count.
+
+    The half-width is NaN for fewer than two values (one run has no interval).
+    """
+    values = np.asarray(values, dtype=float)
+    values = values[~np.isnan(values)]
+    n = len(values)
+    if n == 0:
+        return math.nan, math.nan, 0
+    if n == 1:
+        return float(values[0]), math.nan, 1
+    half = stats.t.ppf((1 + confidence) / 2, n - 1) * values.std(ddof=1) / math.sqrt(n)
+    return float(values.mean()), float(half), n
+
+
+def format_mean_ci(values, digits: int = 1) -> str:
+    """``"91.2 ± 1.3 (n = 5)"``: the mean over runs ± its 95 % t-interval, with the number of runs."""
+    mean, half, n = mean_ci(values)
+    if n == 0:
+        return "–"
+    if n == 1:
+        return f"{mean:.{digits}f} (n = 1)"
+    return f"{mean:.{digits}f} ± {half:.{digits}f} (n = {n})"
+
+
+def reader_table(frame: pd.DataFrame, precision: int = 2):
+    """``frame`` styled for a page: numbers at ``precision`` digits, "–" for missing, no unnamed default index.
+
+    A named or labelled index (methods, data sets) stays: it is the table's first column.
+    """
+    styled = frame.style.format(precision=precision, na_rep="–")
+    if isinstance(frame.index, pd.RangeIndex) and frame.index.name is None:
+        styled = styled.hide(axis="index")
+    return styled

@@ -11,6 +11,11 @@ classifier in chunks of ``batch_size`` — one forward pass per chunk, never one
 The area under the accuracy–suppression curve summarises a curve in one number (higher is better);
 :func:`method_ranking` ranks the methods by it within each data set and averages the ranks, as the
 paper's "most competitive on average" does.
+
+Two choices of the paper can be varied (issue 15; Hooker et al. 2019, Rong et al. 2022): the value a removed
+point takes (``filler``, see :data:`FILLERS`; the paper's is ``"zero"``) and which points go first (``order``:
+the paper's ``"lerf"`` removes the least relevant first, keeping the most important; ``"morf"`` removes the most
+relevant first, where a faithful attribution makes the accuracy fall fast, so a *lower* area is better).
 """
 
 from __future__ import annotations
@@ -28,6 +33,19 @@ from tsinsight.training import predict
 
 DEFAULT_LEVELS: tuple[float, ...] = tuple(np.round(np.linspace(0.0, 1.0, 21), 2))  # 0 %, 5 %, …, 100 % suppressed
 DEFAULT_BATCH_SIZE = 512  # suppressed inputs per forward pass
+# What a removed point becomes: the paper's zero, the series' own mean per channel (over all its points, removed
+# ones included), linear interpolation along time between the nearest kept points of the same channel (the nearest
+# kept value beyond the last one; zero in a channel with no kept point) and ROAD's noisy linear imputation.
+FILLERS: tuple[str, ...] = ("zero", "mean", "linear", "road")
+# "lerf": least relevant removed first, the most important kept (the paper's); "morf": most relevant removed first.
+ORDERS: tuple[str, ...] = ("lerf", "morf")
+# ROAD's noise: the standard deviation Rong et al. (2022) add to every imputed value (their and Quantus' default).
+# Quantus' ``noisy_linear_imputation`` solves ROAD's linear system over the 8-neighbourhood of an image pixel
+# (channels × height × width, one mask shared by all channels), one sparse solve per sample; our points are
+# ranked per channel and time step. Along one time axis that system — every removed point the mean of its two
+# neighbours — is solved exactly by linear interpolation between the nearest kept points (the nearest kept value
+# beyond the ends), which we compute batched on the classifier's device and add the noise to.
+ROAD_NOISE = 0.01
 
 
 def rank_points(attribution: np.ndarray) -> np.ndarray:
@@ -52,6 +70,39 @@ def kept_points(level: float, n_points: int) -> int:
     return n_points - int(np.rint(level * n_points))
 
 
+def road_noise(shape: tuple[int, ...], seed: int = 0) -> np.ndarray:
+    """The Gaussian noise (std :data:`ROAD_NOISE`) that the ``road`` filler adds to removed points, per input point.
+
+    Drawn once per call to :func:`suppression`, so a sample sees the same noise at every level.
+    """
+    return (np.random.default_rng(seed).standard_normal(shape) * ROAD_NOISE).astype(np.float32)
+
+
+def fill(x: np.ndarray, keep: np.ndarray, filler: str = "zero", noise: np.ndarray | None = None) -> np.ndarray:
+    """``x`` ``(n, channels, length)`` with the points where ``keep`` is false replaced as ``filler`` says.
+
+    A plain per-channel loop (``np.interp`` for the interpolation): the reference the batched test is checked
+    against. ``noise`` (shaped like ``x``) is what ``road`` adds to the interpolated points.
+    """
+    x = np.asarray(x, dtype=np.float32)
+    keep = np.asarray(keep, dtype=bool)
+    _check_filler(filler)
+    if filler == "zero":
+        return np.where(keep, x, np.float32(0.0))
+    if filler == "mean":
+        return np.where(keep, x, x.mean(axis=-1, keepdims=True))
+    filled = np.zeros_like(x)
+    steps = np.arange(x.shape[-1])
+    for index in np.ndindex(x.shape[:-1]):
+        if keep[index].any():
+            filled[index] = np.interp(steps, steps[keep[index]], x[index][keep[index]])
+    if filler == "road":
+        if noise is None or np.shape(noise) != x.shape:
+            raise ValueError(f"the road filler needs noise shaped like x {x.shape}, e.g. road_noise(x.shape, seed)")
+        filled = filled + noise
+    return np.where(keep, x, filled)
+
+
 def suppression(
     classifier: nn.Module,
     x: np.ndarray,
@@ -60,13 +111,19 @@ def suppression(
     levels: Sequence[float] = DEFAULT_LEVELS,
     *,
     batch_size: int = DEFAULT_BATCH_SIZE,
+    filler: str = "zero",
+    order: str = "lerf",
+    seed: int = 0,
 ) -> pd.DataFrame:
     """Accuracy of ``classifier`` on ``x`` after suppressing the least-attributed fraction ``level`` of each sample.
 
     Returns a table with one row per level: ``level`` (fraction suppressed), ``kept`` (points kept per
     sample) and ``accuracy`` (fraction of ``y`` predicted). ``attribution=None`` is the paper's *None*:
     no importance measure, so nothing is suppressed and every level shows the clean accuracy.
+    ``filler`` (:data:`FILLERS`) is what a suppressed point becomes, ``order`` (:data:`ORDERS`) whether the
+    least (``lerf``, the paper's) or the most (``morf``) attributed points go first; ``seed`` draws ROAD's noise.
     """
+    _check_filler(filler, order)
     x, y, levels = _check(classifier, x, y, attribution, levels)
     n, n_points = len(x), x[0].size
     keep = np.array([kept_points(level, n_points) for level in levels])
@@ -76,23 +133,72 @@ def suppression(
 
     device = next(classifier.parameters()).device
     ranks = torch.as_tensor(rank_points(attribution), device=device)
+    if order == "morf":  # keep the lowest-ranked points: the top ``n_points - kept`` are removed
+        ranks = n_points - 1 - ranks
     inputs = torch.as_tensor(x, device=device).reshape(n, -1)
     keep_t = torch.as_tensor(keep, device=device)
+    means = torch.as_tensor(x.mean(axis=-1, keepdims=True), device=device) if filler == "mean" else None
+    noise = torch.as_tensor(road_noise(x.shape, seed), device=device) if filler == "road" else None
     correct = np.zeros(len(levels) * n, dtype=bool)
     pairs = torch.arange(len(levels) * n, device=device)  # pair p is (level p // n, sample p % n)
     with evaluating(classifier, gradients=False), torch.no_grad():
         for chunk in pairs.split(batch_size):
             level_index, sample_index = chunk // n, chunk % n
             mask = ranks[sample_index] < keep_t[level_index, None]
-            masked = (inputs[sample_index] * mask).reshape(len(chunk), *x.shape[1:])
+            if filler == "zero":
+                masked = (inputs[sample_index] * mask).reshape(len(chunk), *x.shape[1:])
+            else:
+                shape = (len(chunk), *x.shape[1:])
+                masked = _fill_batch(
+                    inputs[sample_index].reshape(shape),
+                    mask.reshape(shape),
+                    filler,
+                    means[sample_index] if means is not None else None,
+                    noise[sample_index] if noise is not None else None,
+                )
             predicted = classifier(masked).argmax(dim=1).cpu().numpy()
             correct[chunk.cpu().numpy()] = predicted == y[sample_index.cpu().numpy()]
     accuracy = correct.reshape(len(levels), n).mean(axis=1)
     return pd.DataFrame({"level": levels, "kept": keep, "accuracy": accuracy})
 
 
-def suppress(x: np.ndarray, attribution: np.ndarray, level: float) -> np.ndarray:
-    """``x`` with the fraction ``level`` of each sample's least-attributed points set to zero (Fig. 3, right)."""
+def _fill_batch(
+    x: torch.Tensor, keep: torch.Tensor, filler: str, means: torch.Tensor | None, noise: torch.Tensor | None
+) -> torch.Tensor:
+    """:func:`fill` on a batch of tensors ``(b, channels, length)`` without a loop (the ``zero`` filler excepted)."""
+    if filler == "mean":
+        return torch.where(keep, x, means)
+    length = x.shape[-1]
+    steps = torch.arange(length, device=x.device).expand_as(x)
+    # The nearest kept step at or before each step (-1: none) and at or after it (length: none).
+    left = torch.where(keep, steps, -1).cummax(dim=-1).values
+    right = torch.where(keep, steps, length).flip(-1).cummin(dim=-1).values.flip(-1)
+    left_value = x.gather(-1, left.clamp(min=0))
+    right_value = x.gather(-1, right.clamp(max=length - 1))
+    share = (steps - left) / (right - left).clamp(min=1)
+    between = left_value + share.to(x.dtype) * (right_value - left_value)
+    filled = torch.where(left < 0, right_value, torch.where(right >= length, left_value, between))
+    filled = torch.where((left < 0) & (right >= length), torch.zeros_like(x), filled)  # nothing kept in the channel
+    if filler == "road":
+        filled = filled + noise
+    return torch.where(keep, x, filled)
+
+
+def suppress(
+    x: np.ndarray,
+    attribution: np.ndarray,
+    level: float,
+    *,
+    filler: str = "zero",
+    order: str = "lerf",
+    noise: np.ndarray | None = None,
+) -> np.ndarray:
+    """``x`` with the fraction ``level`` of each sample's least-attributed points set to zero (Fig. 3, right).
+
+    ``filler`` and ``order`` vary the test as in :func:`suppression`; ``noise`` is ROAD's (default
+    :func:`road_noise` of ``x``'s shape with seed 0).
+    """
+    _check_filler(filler, order)
     x = np.asarray(x, dtype=np.float32)
     if np.shape(attribution) != x.shape or x.ndim != 3:
         raise ValueError(
@@ -100,22 +206,38 @@ def suppress(x: np.ndarray, attribution: np.ndarray, level: float) -> np.ndarray
         )
     if not 0 <= level <= 1:
         raise ValueError(f"level is the fraction suppressed, in [0, 1]; got {level}")
-    keep = rank_points(attribution).reshape(x.shape) < kept_points(level, x[0].size)
-    return np.where(keep, x, np.float32(0.0))
+    ranks = rank_points(attribution).reshape(x.shape)
+    kept = kept_points(level, x[0].size)
+    keep = ranks < kept if order == "lerf" else ranks >= x[0].size - kept
+    if filler == "road" and noise is None:
+        noise = road_noise(x.shape)
+    return fill(x, keep, filler, noise)
 
 
 def suppression_naive(
-    classifier: nn.Module, x: np.ndarray, y: np.ndarray, attribution: np.ndarray, levels: Sequence[float]
+    classifier: nn.Module,
+    x: np.ndarray,
+    y: np.ndarray,
+    attribution: np.ndarray,
+    levels: Sequence[float],
+    *,
+    filler: str = "zero",
+    order: str = "lerf",
+    seed: int = 0,
 ) -> pd.DataFrame:
     """:func:`suppression` with one classifier call per sample and level: the benchmark's reference."""
+    _check_filler(filler, order)
     x, y, levels = _check(classifier, x, y, attribution, levels)
     device = next(classifier.parameters()).device
+    noise = road_noise(x.shape, seed)
     rows = []
     with evaluating(classifier, gradients=False), torch.no_grad():
         for level in levels:
             hits = 0
-            for sample, sample_attribution, label in zip(x, attribution, y, strict=True):
-                masked = suppress(sample[None], sample_attribution[None], level)
+            for index, (sample, sample_attribution, label) in enumerate(zip(x, attribution, y, strict=True)):
+                masked = suppress(
+                    sample[None], sample_attribution[None], level, filler=filler, order=order, noise=noise[[index]]
+                )
                 hits += int(classifier(torch.as_tensor(masked, device=device)).argmax(dim=1).item() == label)
             rows.append({"level": level, "kept": kept_points(level, x[0].size), "accuracy": hits / len(x)})
     return pd.DataFrame(rows)
@@ -190,14 +312,18 @@ def suppression_curves(
     key: dict[str, Any] | None = None,
     batch_size: int | None = None,
     progress: bool = True,
+    filler: str = "zero",
+    order: str = "lerf",
 ) -> pd.DataFrame:
     """Suppression curves of every method for one classifier: a long table (``method, level, kept, accuracy, run``).
 
     ``explainers`` maps ``tsinsight``/``palacio`` to the fitted explainers those methods read. Attributions
     go through :func:`tsinsight.attribution.cached_attribute` with the caller's ``key`` (data set, profile,
     model seed, ...): ``None`` computes them without storing. ``none`` is evaluated unsuppressed (see
-    :func:`suppression`).
+    :func:`suppression`). ``filler`` and ``order`` vary the test (:func:`suppression`; ``seed`` also draws
+    ROAD's noise).
     """
+    _check_filler(filler, order)
     explainers = dict(explainers or {})
     unknown = [method for method in methods if method not in METHODS]
     if unknown:
@@ -216,9 +342,16 @@ def suppression_curves(
             attribution = cached_attribute(
                 method, classifier, x, key=key, explainer=explainers.get(method), seed=seed, batch_size=batch_size
             )
-        curve = suppression(classifier, x, y, attribution, levels)
+        curve = suppression(classifier, x, y, attribution, levels, filler=filler, order=order, seed=seed)
         frames.append(curve.assign(method=method, run=run))
     return pd.concat(frames, ignore_index=True)[["method", "level", "kept", "accuracy", "run"]]
+
+
+def _check_filler(filler: str, order: str = "lerf") -> None:
+    if filler not in FILLERS:
+        raise ValueError(f"unknown filler {filler!r}: choose one of {', '.join(FILLERS)}")
+    if order not in ORDERS:
+        raise ValueError(f"unknown order {order!r}: choose lerf (the paper's: keep the most important) or morf")
 
 
 def _check(classifier: nn.Module, x, y, attribution, levels) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
