@@ -16,7 +16,7 @@ sweep from Table 3's (γ, β) towards sparser outputs, fitted on the training sp
 split only; it keeps the sparsest setting whose pipeline accuracy stays within ``tolerance`` of the classifier's,
 and falls back to the given values when no setting qualifies.
 
-Per point, the sparsity term weighs |output| by β and the reconstruction term weighs the squared error by
+Per point, the sparsity term weighs ``|output|`` by β and the reconstruction term weighs the squared error by
 γ/(C·T) (C channels, T time steps), so the trade-off between them is set by one number,
 ρ = β·C·T/γ (:func:`sparsity_ratio`). Measured (cpu profile, validation split, listed below): in ρ the
 data sets agree where in β they do not. The output stays as dense as the input below ρ ≈ 0.3, turns sparse
@@ -27,7 +27,7 @@ from ρ ≈ 25–150, whereas Table 3's own ρ ranges from 0.0024 (electric_devi
 Table 3's (γ, β) followed by the half-decade ladder :data:`RATIOS` ρ ∈ {0.1, 0.3, 1, 3, 10, 30} above Table 3's
 ρ: at most 7 fits, every data set's transition covered. Without ``points`` it scales β by :data:`BETA_FACTORS`.
 
-MEASURED (γ, β → validation accuracy / near-zero share / Spearman(|output|, |x|); classifier alone in brackets):
+MEASURED (γ, β → validation accuracy / near-zero share / Spearman(``|output|``, ``|x|``); classifier alone in brackets):
 
 - synthetic_anomaly, C·T = 150 [0.979]: Table 3 (1, 1e-3) ρ 0.15 → 0.971 / 0.04 / 0.98; β 5e-3 ρ 0.75 → 0.972 /
   0.05 / 0.94; β 1e-2 ρ 1.5 → 0.965 / 0.07 / 0.84; β 3e-2 ρ 4.5 → 0.956 / 0.54 / 0.18; β 0.1 ρ 15 → 0.948 / 0.93 /
