@@ -391,8 +391,8 @@ def execute(run: Run, profile: str) -> float:
             + f"\n(the executed notebook with the error is {partial})"
         ) from None
     seconds = time.perf_counter() - start
+    pages.finish(partial, run.notebook, run.parameters, profile)  # first: it reads the title pattern the stamp replaces
     _finish_page(partial, run, profile, seconds, inputs)
-    pages.finish(partial, run.notebook, run.parameters, profile)
     os.replace(partial, run.output)
     placeholder = run.output.with_suffix(".md")
     if _is_placeholder(placeholder):
