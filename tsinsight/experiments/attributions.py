@@ -25,11 +25,14 @@ from tsinsight.profiles import Profile, get_profile
 from tsinsight.training import TrainConfig, majority_share
 
 
-def suppression_curves(name: str, profile: str | Profile, runs: int | None = None) -> pd.DataFrame:
+def suppression_curves(
+    name: str, profile: str | Profile, runs: int | None = None, *, filler: str = "zero", order: str = "lerf"
+) -> pd.DataFrame:
     """Fig. 4 on one data set: ``method, level, kept, accuracy, run, dataset`` for every method and run seed.
 
     :func:`tsinsight.evaluation.suppression.method_ranking` and :func:`tsinsight.claims.suppression_claims` read
-    the concatenation of these tables over data sets.
+    the concatenation of these tables over data sets. ``filler`` and ``order`` change the test (the paper's: zero,
+    keep the most relevant); attributions are cached per run, so other settings only run the classifier again.
     """
     profile = get_profile(profile)
     evaluated = zoo.evaluation_set(name, profile)
@@ -46,6 +49,8 @@ def suppression_curves(name: str, profile: str | Profile, runs: int | None = Non
                 run=run,
                 key=key,
                 progress=False,
+                filler=filler,
+                order=order,
             )
         )
     return pd.concat(frames, ignore_index=True).assign(dataset=name, majority=majority_share(evaluated.y))

@@ -26,10 +26,8 @@ from tsinsight.claims import learnt
 from tsinsight.evaluation.faithfulness import faithfulness_table
 from tsinsight.evaluation.ranking import mean_rank_interval
 from tsinsight.evaluation.suppression import FILLERS, ORDERS, auc_table
-from tsinsight.evaluation.suppression import suppression_curves as curves_of
-from tsinsight.experiments.accuracy import runs_of
+from tsinsight.experiments.attributions import suppression_curves
 from tsinsight.profiles import Profile, get_profile
-from tsinsight.training import majority_share
 
 SETTINGS: tuple[tuple[str, str], ...] = tuple(itertools.product(FILLERS, ORDERS))  # (filler, order)
 PAPER_SETTING = ("zero", "lerf")
@@ -46,28 +44,12 @@ def robustness_curves(name: str, profile: str | Profile, runs: int | None = None
     Columns: ``method, level, kept, accuracy, run, filler, order, dataset, majority``. Models come from the zoo and
     attributions from the cache the suppression pages filled (the same key), so only the classifier runs again.
     """
-    profile = get_profile(profile)
-    evaluated = zoo.evaluation_set(name, profile)
-    frames = []
-    for run in runs_of(profile, runs):
-        key = {"dataset": name, "profile": profile.name, "run": run, "figure": "fig4"}
-        classifier = zoo.classifier(name, profile, seed=run).model
-        explainers = zoo.explainers(name, profile, run)
-        for filler, order in settings:
-            curves = curves_of(
-                classifier,
-                evaluated.x,
-                evaluated.y,
-                explainers=explainers,
-                seed=run,
-                run=run,
-                key=key,
-                progress=False,
-                filler=filler,
-                order=order,
-            )
-            frames.append(curves.assign(filler=filler, order=order))
-    return pd.concat(frames, ignore_index=True).assign(dataset=name, majority=majority_share(evaluated.y))
+    frames = [
+        suppression_curves(name, profile, runs, filler=filler, order=order).assign(filler=filler, order=order)
+        for filler, order in settings
+    ]
+    columns = ["method", "level", "kept", "accuracy", "run", "filler", "order", "dataset", "majority"]
+    return pd.concat(frames, ignore_index=True)[columns]
 
 
 def faithfulness_scores(name: str, profile: str | Profile, run: int = 0) -> pd.DataFrame:
