@@ -118,9 +118,16 @@ def test_tradeoff_marks_the_paper_setting_and_the_saliency_mode():
 
 def test_weights_comparison_sets_table_3_beside_the_tuned_weights():
     comparison = experiments.weights_comparison("synthetic_anomaly", TINY).set_index("weights")
-    assert list(comparison.index) == ["table3", "tuned"]
+    assert list(comparison.index) == ["table3"] + ["tuned"] * TINY.runs and list(comparison.run) == [
+        0,
+        *range(TINY.runs),
+    ]
     assert tuple(comparison.loc["table3", ["gamma", "beta"]]) == (1.0, 1e-3)
     choice = zoo.tuned("synthetic_anomaly", TINY)
-    assert tuple(comparison.loc["tuned", ["gamma", "beta"]]) == (choice.gamma, choice.beta)
-    assert comparison.sparsity.between(0, 1).all() and comparison.spearman.between(-1, 1).all()
+    assert tuple(comparison.loc["tuned", ["gamma", "beta"]].iloc[0]) == (choice.gamma, choice.beta)
+    assert comparison.sparsity.between(0, 1).all() and comparison.sign_agreement.between(0, 1).all()
+    assert (comparison.sparsity_01 <= comparison.sparsity).all() and (
+        comparison.sparsity <= comparison.sparsity_10
+    ).all()
+    assert comparison.zeroed_accuracy.between(0, 1).all() and comparison.stopped_early.dtype == bool
     assert comparison.fell_back.iloc[0] == choice.fell_back

@@ -1,6 +1,7 @@
 """Tests of tsinsight.explainer: the loss terms, the frozen classifier, sparsity, attribution and input checks."""
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -10,7 +11,7 @@ from torch import nn
 from toys import toy_dataset
 
 from tsinsight.data.dataset import Dataset
-from tsinsight.explainer import MODES, SALIENCY_C, TSInsight
+from tsinsight.explainer import MODES, SALIENCY_C, ConvergenceWarning, TSInsight, alignment
 from tsinsight.models import AutoEncoder, CNNClassifier
 from tsinsight.training import TrainConfig, accuracy, fit_classifier
 
@@ -182,8 +183,37 @@ def test_fit_instance_tunes_a_copy(trained):
     assert not all(torch.equal(before[k], changed[k]) for k in before)
     loss = lambda e: e.loss(torch.from_numpy(data.val.x[:1]), torch.from_numpy(data.val.y[:1]))["total"].item()
     assert loss(instance) < loss(explainer)
+    assert instance.history.attrs["epochs"] <= 5 and explainer.history is None
     with pytest.raises(ValueError, match="one input"):
         explainer.fit_instance(data.val.x[:2], 0, config)
+
+
+def test_a_fit_capped_before_early_stopping_warns_and_says_so(trained):
+    data, classifier, autoencoder = fresh(trained)
+    explainer = TSInsight(classifier, autoencoder, gamma=1.0, beta=1e-2)
+    with pytest.warns(ConvergenceWarning, match="reached max_epochs=2 before early stopping"):
+        history = explainer.fit(data, TrainConfig(lr=1e-3, max_epochs=2, progress=False))
+    assert history.attrs["capped"] and explainer.history is history
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)  # a fit that stops early does not warn
+        history = explainer.fit(data, TrainConfig(lr=1e-3, max_epochs=40, early_stopping_patience=1, progress=False))
+    assert history.attrs["stopped_early"] and history.attrs["epochs"] == history.attrs["best_epoch"] + 1
+
+
+def test_alignment_tells_a_sparse_copy_from_a_code():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(50, 2, 30))
+    threshold = np.sign(x) * np.clip(np.abs(x) - 1.5, 0, None)  # a soft threshold: sparse and aligned
+    scores = alignment(threshold, x)
+    assert scores["kept_share"] == pytest.approx((np.abs(threshold) > 0.05 * x.std()).mean())
+    assert scores["sign_agreement"] == 1.0 and scores["kept_correlation"] > 0.8
+    code = np.zeros_like(x)
+    code[:, 0, 0] = 5.0 + 3.0 * (x[:, 1].max(axis=1) > 2)  # one fixed point whose size carries a class bit
+    coded = alignment(code, x)
+    assert coded["sign_agreement"] < 0.8 and abs(coded["kept_correlation"]) < 0.4
+    assert np.isnan(alignment(np.zeros_like(x), x)["sign_agreement"])  # nothing kept: nothing to align
+    with pytest.raises(ValueError, match="same shape"):
+        alignment(x[:, :1], x)
 
 
 @pytest.mark.parametrize(

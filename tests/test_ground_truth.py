@@ -4,7 +4,12 @@ import numpy as np
 import pytest
 import torch
 
-from tsinsight.evaluation.ground_truth import ground_truth_scores, ground_truth_table, precision_recall_curves
+from tsinsight.evaluation.ground_truth import (
+    ground_truth_scores,
+    ground_truth_table,
+    localisation,
+    precision_recall_curves,
+)
 from tsinsight.models import CNNClassifier
 
 # Two samples of 1 channel × 4 steps: the first ranks its evidence (step 2) first, the second ranks it last.
@@ -59,3 +64,18 @@ def test_table_scores_a_spike_detector_above_chance():
     assert table.loc["input_magnitude", "aur"] == pytest.approx(1 - 1 / 60)  # recall 1 over the fractions 1/60 … 1
     assert table.loc["random", "aur"] < table.loc["input_magnitude", "aur"]
     assert table.loc["random", "aup"] < table.loc["input_magnitude", "aup"]
+
+
+def test_localisation_counts_top_points_on_the_evidence_channel_within_the_window():
+    evidence = np.zeros((3, 2, 10), dtype=bool)
+    evidence[:, 1, 5] = True
+    attribution = np.zeros((3, 2, 10))
+    attribution[0, 1, 5] = 1.0  # exact
+    attribution[1, 1, 6] = -2.0  # one step off, and the sign does not matter
+    attribution[2, 0, 5] = 1.0  # right step, wrong channel
+    assert localisation(attribution, evidence) == pytest.approx(2 / 3)
+    assert localisation(attribution, evidence, window=0) == pytest.approx(1 / 3)
+    normal = np.zeros((1, 2, 10), dtype=bool)  # samples without evidence do not count
+    assert localisation(np.r_[attribution, np.ones((1, 2, 10))], np.r_[evidence, normal]) == pytest.approx(2 / 3)
+    with pytest.raises(ValueError, match="window"):
+        localisation(attribution, evidence, window=-1)

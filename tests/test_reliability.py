@@ -135,6 +135,8 @@ BAD_INPUTS = [
      "NaN or infinite values"),
     ("data.from_arrays", "NaN label", lambda: from_arrays(y_train=np.r_[np.nan, np.arange(19) % 2]), ValueError,
      "y_train holds NaN or infinite labels"),
+    ("data.from_arrays", "a single training class", lambda: from_arrays(y_train=np.ones(20, dtype=int)), ValueError,
+     "y_train holds a single class"),
     ("data.from_arrays", "every training sample drawn for validation",
      lambda: from_arrays(x_train=np.ones((2, 24)), y_train=[0, 1]), ValueError, "leaving the training split empty"),
     ("evaluation.suppression", "NaN in x", lambda: suppression(classifier(), x(value=np.nan), y(), None), ValueError,

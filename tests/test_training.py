@@ -3,6 +3,7 @@
 import dataclasses
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 import torch.nn.functional as F
@@ -17,6 +18,7 @@ from tsinsight.training import (
     HISTORY_COLUMNS,
     TrainConfig,
     accuracy,
+    convergence,
     fit,
     fit_autoencoder,
     fit_classifier,
@@ -134,6 +136,30 @@ def test_early_stopping_restores_the_best_validation_weights():
     restored = (model.weight.item() - 0.5) ** 2
     assert restored == pytest.approx(history["val_loss"].min(), rel=1e-6)
     assert restored < history["val_loss"].iloc[-1]
+    assert history.attrs == dict(best_epoch=best + 1, epochs=best + 4, stopped_early=True, capped=False)
+
+
+def test_convergence_is_read_from_the_history_and_a_capped_fit_is_flagged():
+    def frame(losses):
+        return pd.DataFrame({"val_loss": losses})
+
+    # best at epoch 3, then 10 epochs without a strict improvement (an equal loss is not one): stopped early
+    assert convergence(frame([3, 2, 1] + [1] * 10), 10, 50) == dict(
+        best_epoch=3, epochs=13, stopped_early=True, capped=False
+    )
+    # still improving at the cap: capped, not converged
+    assert convergence(frame([5, 4, 3, 2, 1]), 10, 5) == dict(best_epoch=5, epochs=5, stopped_early=False, capped=True)
+    # the cap reached exactly when patience ran out counts as stopped early
+    assert convergence(frame([1] + [2] * 4), 4, 5)["stopped_early"]
+    assert convergence(frame([float("nan")] * 3), 10, 3) == dict(
+        best_epoch=0, epochs=3, stopped_early=False, capped=True
+    )
+    # a real fit that cannot finish in two epochs is flagged capped
+    model = nn.Linear(1, 1)
+    data = (torch.ones(8, 1), torch.ones(8))
+    history = fit(model, lambda b: (model(b[0]).squeeze(1) - 3).pow(2).mean(), data, data,
+                  TrainConfig(lr=0.01, max_epochs=2, batch_size=8, progress=False))  # fmt: skip
+    assert history.attrs["capped"] and not history.attrs["stopped_early"] and history.attrs["epochs"] == 2
 
 
 def test_learning_rate_is_reduced_on_plateau():

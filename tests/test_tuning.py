@@ -1,16 +1,18 @@
-"""The γ, β tuning procedure: the sparsest setting within tolerance wins, on the validation split only."""
+"""The γ, β tuning procedure: the sparsest converged, accurate and aligned setting wins, on validation data only."""
 
 import copy
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from torch import nn
 from toys import toy_dataset
 
+from tsinsight.explainer import ConvergenceWarning
 from tsinsight.models import AutoEncoder
 from tsinsight.training import TrainConfig
-from tsinsight.tuning import BETA_FACTORS, RATIOS, sparsity_ratio, sweep_grid, tune
+from tsinsight.tuning import BETA_FACTORS, RATIOS, paired_change, sparsity_ratio, sweep_grid, tune
 
 
 class SpikeDetector(nn.Module):
@@ -26,7 +28,7 @@ class SpikeDetector(nn.Module):
 
 
 class Masked:
-    """A stand-in explainer whose output is the input times a fixed mask over channels."""
+    """A stand-in explainer whose output is the input times a fixed mask over channels (a sparse copy: aligned)."""
 
     def __init__(self, classifier, keep):
         self.mask = torch.zeros(1, 3, 1)
@@ -35,6 +37,35 @@ class Masked:
 
     def reconstruct(self, x):
         return (torch.as_tensor(x) * self.mask).numpy()
+
+
+class Code:
+    """A stand-in explainer that *encodes* the class: one fixed point set to 6 when the input holds a spike, else 0.
+
+    The spike detector reads it perfectly and it is sparser than any mask, but it does not follow the input: the
+    kept point's value has nothing to do with the input's value there. The tuning rule must not choose it.
+    """
+
+    def __init__(self, classifier):
+        self.pipeline = nn.Sequential(_Encode(), classifier)
+
+    def reconstruct(self, x):
+        return _Encode()(torch.as_tensor(x)).numpy()
+
+
+class Thresholded:
+    """A stand-in explainer keeping only the points above 2.5 in magnitude: sparse, aligned and accurate."""
+
+    def __init__(self, classifier):
+        self.pipeline = nn.Sequential(_Threshold(), classifier)
+
+    def reconstruct(self, x):
+        return _Threshold()(torch.as_tensor(x)).numpy()
+
+
+class _Threshold(nn.Module):
+    def forward(self, x):
+        return torch.where(x.abs() > 2.5, x, torch.zeros_like(x))
 
 
 class _Scale(nn.Module):
@@ -46,45 +77,111 @@ class _Scale(nn.Module):
         return x * self.mask
 
 
-def test_the_sparsest_setting_that_keeps_accuracy_is_chosen_and_the_others_are_reported():
-    data = toy_dataset(n_train=8, n_val=200, n_test=8, seed=1)
+class _Encode(nn.Module):
+    def forward(self, x):
+        out = torch.zeros_like(x)
+        out[:, 1, 0] = 6.0 * (x[:, 1:].amax(dim=(1, 2)) > 3.0)
+        return out
+
+
+def history(converged: bool = True, patience: int = 10, epochs: int = 50) -> pd.DataFrame:
+    """A fit's history: best at epoch 5 then ``patience`` worse epochs (stopped early), or improving to the cap."""
+    losses = [1.0 / e for e in range(1, 6)] + [1.0] * patience if converged else [1.0 / e for e in range(1, epochs + 1)]
+    return pd.DataFrame({"epoch": range(1, len(losses) + 1), "val_loss": losses})
+
+
+def fits(table):
+    """A ``fit`` callback of :func:`tune` serving a fixed (explainer, history) per β."""
+    return lambda grid: [table[b] for _, b in grid]
+
+
+def test_the_sparsest_qualifying_setting_is_chosen_and_a_code_loses():
+    data = toy_dataset(n_train=8, n_val=400, n_test=8, seed=1)
     classifier = SpikeDetector()
-    # β grows along the grid: everything kept, channel 0 dropped (the classifier never reads it), everything dropped
-    masks = {1e-4: (0, 1, 2), 1e-3: (1, 2), 1e-2: ()}
-    result = tune(classifier, None, data, gamma=1.0, beta=1e-4, grid=[(1.0, b) for b in masks],
-                  fit=lambda g, b: Masked(classifier, masks[b]))  # fmt: skip
+    # β grows along the grid: everything kept, channel 0 dropped (the classifier never reads it), a code (sparser
+    # still, just as accurate, not aligned), a hard threshold (sparse, accurate, aligned) whose fit did not converge,
+    # everything dropped (accuracy lost)
+    candidates = {1e-4: (Masked(classifier, (0, 1, 2)), history()), 1e-3: (Masked(classifier, (1, 2)), history()),
+                  1e-2: (Code(classifier), history()), 2e-2: (Thresholded(classifier), history(converged=False)),
+                  1e-1: (Masked(classifier, ()), history())}  # fmt: skip
+    result = tune(classifier, None, data, TrainConfig(), gamma=1.0, beta=1e-4, grid=[(1.0, b) for b in candidates],
+                  fit=fits(candidates))  # fmt: skip
     assert (result.gamma, result.beta, result.fell_back) == (1.0, 1e-3, False)
     table = result.table.set_index("beta")
     small = np.abs(data.val.x) <= 0.05 * data.val.x.std()  # points near zero already in the input
     assert table.loc[1e-4, "sparsity"] == pytest.approx(small.mean())
     assert table.loc[1e-3, "sparsity"] == pytest.approx(1 / 3 + small[:, 1:].sum() / small.size)
-    assert table.loc[1e-2, "sparsity"] == 1.0
+    assert table.loc[1e-2, "sparsity"] > table.loc[1e-3, "sparsity"]  # the code is sparser ...
+    assert table.loc[1e-2, "accurate"] and not table.loc[1e-2, "aligned"]  # ... as accurate, but not aligned
+    assert table.loc[1e-3, "sign_agreement"] == 1.0 and table.loc[1e-3, "kept_correlation"] == pytest.approx(1.0)
+    assert not table.loc[2e-2, "converged"] and table.loc[2e-2, "aligned"] and table.loc[2e-2, "accurate"]
+    assert table.loc[1e-1, "sparsity"] == 1.0 and not table.loc[1e-1, "accurate"]
+    assert list(table.qualifies) == [True, True, False, False, False]
+    assert list(table.chosen) == [False, True, False, False, False]
     assert table.classifier_val_accuracy.nunique() == 1 and table.classifier_val_accuracy.iloc[0] > 0.9
-    assert list(table.qualifies) == [True, True, False]
-    assert list(table.chosen) == [False, True, False] and table.loc[1e-4, "spearman"] == pytest.approx(1.0)
 
 
-def test_with_nothing_within_tolerance_the_given_values_stay():
+def test_the_paired_bound_refuses_a_loss_that_noise_could_hide():
+    # 1000 inputs; the pipeline gets 8 wrong that the classifier got right: −0.8 points, within one point as an
+    # estimate, but its one-sided 95 % bound reaches −0.8 − 1.645·sqrt(0.008·0.992/999)·100 ≈ −1.26 points
+    classifier_correct = np.ones(1000)
+    x, y = np.zeros((1000, 1, 1), np.float32), np.zeros(1000, dtype=int)
+    for lost, passes in ((8, False), (2, True)):
+        predicted = np.r_[np.ones(lost, dtype=int), np.zeros(1000 - lost, dtype=int)]
+        change = paired_change(_Fixed(predicted), x, y, classifier_correct)
+        assert change["accuracy_change"] == pytest.approx(-lost / 1000)
+        spread = np.sqrt(lost / 1000 * (1 - lost / 1000) * 1000 / 999 / 1000)
+        assert change["accuracy_change_low"] == pytest.approx(-lost / 1000 - 1.645 * spread)
+        assert (change["accuracy_change_low"] >= -0.01) is passes
+
+
+class _Fixed:
+    """A stand-in explainer whose pipeline predicts a fixed class per input (0 is right, 1 wrong)."""
+
+    def __init__(self, predicted):
+        self.pipeline = _Lookup(predicted)
+
+
+class _Lookup(nn.Module):
+    def __init__(self, predicted):
+        super().__init__()
+        self.register_buffer("logits", torch.nn.functional.one_hot(torch.as_tensor(predicted), 2).float())
+        self.device_marker = nn.Parameter(torch.zeros(()))  # predict() reads the device off a parameter
+        self.offset = 0
+
+    def forward(self, x):
+        out = self.logits[self.offset : self.offset + len(x)]
+        self.offset += len(x)
+        return out
+
+
+def test_with_nothing_qualifying_the_given_values_stay():
     data = toy_dataset(n_train=8, n_val=200, n_test=8, seed=2)
     classifier = SpikeDetector()
-    result = tune(classifier, None, data, gamma=2.0, beta=1e-4, grid=[(2.0, 1e-4), (2.0, 1e-3)],
-                  fit=lambda g, b: Masked(classifier, (0,)))  # fmt: skip
+    candidates = {1e-4: (Masked(classifier, (0,)), history()), 1e-3: (Code(classifier), history())}
+    result = tune(classifier, None, data, TrainConfig(), gamma=2.0, beta=1e-4, grid=[(2.0, 1e-4), (2.0, 1e-3)],
+                  fit=fits(candidates))  # fmt: skip
     assert (result.gamma, result.beta, result.fell_back) == (2.0, 1e-4, True)
     assert not result.table.chosen.any() and not result.table.qualifies.any()
 
 
-def test_only_the_validation_split_decides_and_the_callers_autoencoder_is_untouched():
+def test_only_validation_data_decide_and_the_callers_autoencoder_is_untouched():
     torch.manual_seed(0)
     data = toy_dataset(n_train=64, n_val=32, n_test=16, length=12, seed=3)
     data.test.x[:] = np.nan  # the test split must never be read
     classifier = SpikeDetector()
     autoencoder = AutoEncoder(3, 12)
     before = copy.deepcopy(autoencoder.state_dict())
-    config = TrainConfig(lr=1e-3, max_epochs=1, batch_size=32, progress=False, device="cpu")
-    result = tune(classifier, autoencoder, data, config, gamma=1.0, beta=1e-3, grid=[(1.0, 1e-3), (1.0, 1e-1)])
+    config = TrainConfig(lr=1e-3, max_epochs=2, batch_size=32, progress=False, device="cpu")
+    judge = toy_dataset(n_train=8, n_val=48, n_test=8, length=12, seed=4).val
+    with pytest.warns(ConvergenceWarning):
+        result = tune(classifier, autoencoder, data, config, gamma=1.0, beta=1e-3, grid=[(1.0, 1e-3), (1.0, 1e-1)],
+                      judge=judge)  # fmt: skip
     assert len(result.table) == 2 and result.table.val_accuracy.between(0, 1).all()
+    assert (result.table.n_judged == 48).all() and (result.table.epochs == 2).all()
+    assert not result.table.converged.any()  # two epochs cannot trigger a patience of 10: capped, so nothing qualifies
+    assert result.fell_back and result.explainer is not None and result.explainer.autoencoder is not autoencoder
     assert all(torch.equal(before[k], v) for k, v in autoencoder.state_dict().items())
-    assert result.explainer is not None and result.explainer.autoencoder is not autoencoder
 
 
 def test_the_default_grid_starts_at_the_given_values_and_grows_beta():
@@ -97,7 +194,8 @@ def test_with_the_input_size_the_grid_is_a_ladder_in_rho_above_the_given_setting
     # synthetic: C·T = 150, Table 3 ρ = 1e-3·150/1 = 0.15 → the ladder from 0.3 on
     grid = sweep_grid(1.0, 1e-3, 150)
     assert grid[0] == (1.0, 1e-3) and all(g == 1.0 for g, _ in grid)
-    assert [round(sparsity_ratio(g, b, 150), 2) for g, b in grid[1:]] == [0.3, 1.0, 3.0, 10.0, 30.0]
+    # β is rounded to 3 significant digits (2/150 → 0.0133: ρ 1.995)
+    assert [round(sparsity_ratio(g, b, 150), 1) for g, b in grid[1:]] == [0.3, 1.0, 2.0, 3.0, 5.0, 10.0, 30.0]
     # electric_devices: ρ = 0.0024, every rung is above it; ford_a-like γ = 2 keeps γ
     assert len(sweep_grid(4.0, 1e-4, 96)) == 1 + len(RATIOS)
     assert sweep_grid(2.0, 1e-4, 500)[-1] == (2.0, 0.12)
@@ -113,7 +211,7 @@ def test_the_default_grid_of_tune_uses_the_validation_inputs_size():
     classifier = SpikeDetector()
     seen = []
     result = tune(classifier, None, data, gamma=1.0, beta=1e-3,
-                  fit=lambda g, b: seen.append((g, b)) or Masked(classifier, (0, 1, 2)))  # fmt: skip
+                  fit=lambda grid: seen.extend(grid) or [(Masked(classifier, (0, 1, 2)), history()) for _ in grid])  # fmt: skip
     assert seen == sweep_grid(1.0, 1e-3, 3 * 24) and list(result.table.beta) == [b for _, b in seen]
     assert result.fell_back is False and result.table.chosen.sum() == 1 and result.table.chosen.iloc[0]  # ties: first
 

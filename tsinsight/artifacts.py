@@ -228,6 +228,11 @@ def _stored(path: Path) -> tuple[bool, Any]:
         return False, None
 
 
+def stored(kind: str, parts: dict[str, Any], *, root: Path | None = None) -> bool:
+    """Whether an artifact of ``kind`` keyed by ``parts`` is stored and readable (what :func:`cached` would return)."""
+    return _stored((root or artifacts_dir()) / kind / f"{artifact_key(parts)}.pt")[0]
+
+
 def cached(kind: str, parts: dict[str, Any], compute: Callable[[], T], *, root: Path | None = None) -> T:
     """Return the artifact of ``kind`` keyed by ``parts``, computing and storing it when missing or broken.
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import copy
 import math
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -72,6 +73,35 @@ def near_zero_share(output, x, tolerance: float = 0.05) -> float:
     if not tolerance > 0:
         raise ValueError(f"tolerance must be positive, got {tolerance!r}")
     return float((np.abs(np.asarray(output)) <= tolerance * np.asarray(x).std()).mean())
+
+
+def alignment(output, x, tolerance: float = 0.05) -> dict[str, float]:
+    """Whether an output follows its input on the points it keeps, or encodes the class some other way.
+
+    Kept points are those :func:`near_zero_share` does not call near zero (``|output|`` > ``tolerance`` · std x).
+    Returns ``kept_share``, ``sign_agreement`` (share of kept points where the output has the input's sign) and
+    ``kept_correlation`` (Pearson correlation of output and input over the kept points of all inputs, pooled).
+    An output that is a shrunk or thresholded copy of the input scores 1 and a high correlation however sparse it
+    is; a *code* (sparse spikes whose place or size, not the input's value, carries the class) scores near 0.5 and
+    near 0. With fewer than two kept points (or constant ones) the two scores are NaN: there is nothing to align.
+    """
+    out, x = np.asarray(output, dtype=np.float64), np.asarray(x, dtype=np.float64)
+    if out.shape != x.shape:
+        raise ValueError(f"output {out.shape} and input {x.shape} must have the same shape")
+    if not tolerance > 0:
+        raise ValueError(f"tolerance must be positive, got {tolerance!r}")
+    kept = np.abs(out) > tolerance * x.std()
+    scores = dict(kept_share=float(kept.mean()), sign_agreement=math.nan, kept_correlation=math.nan)
+    if kept.sum() >= 2:
+        o, v = out[kept], x[kept]
+        scores["sign_agreement"] = float((np.sign(o) == np.sign(v)).mean())
+        if np.ptp(o) > 0 and np.ptp(v) > 0:
+            scores["kept_correlation"] = float(np.corrcoef(o, v)[0, 1])
+    return scores
+
+
+class ConvergenceWarning(UserWarning):
+    """A fine-tuning stopped at its epoch cap instead of by early stopping."""
 
 
 class Pipeline(nn.Module):
@@ -127,6 +157,7 @@ class TSInsight:
         self.classifier.requires_grad_(False).eval()
         self.pipeline = Pipeline(autoencoder, classifier)
         self.saliency_average: torch.Tensor | None = None  # (channels, length), set by fit in mode "saliency"
+        self.history: pd.DataFrame | None = None  # the last fit's, with its convergence in ``attrs``
 
     def __repr__(self) -> str:
         return f"TSInsight(mode={self.mode!r}, gamma={self.gamma}, beta={self.beta})"
@@ -146,7 +177,12 @@ class TSInsight:
         tsinsight, sparsity_only, saliency); ``total``. Weight decay is not a term here: Adam applies it.
         In mode ``saliency`` the per-input γ*(x) is ``saliency`` when given (precomputed I(x)), else computed.
         """
-        out = self.autoencoder(x)
+        return self.loss_of_output(self.autoencoder(x), x, y, saliency)
+
+    def loss_of_output(
+        self, out: torch.Tensor, x: torch.Tensor, y: torch.Tensor, saliency: torch.Tensor | None = None
+    ) -> dict[str, torch.Tensor]:
+        """The loss terms of :meth:`loss` given the auto-encoder's output ``out`` on ``x`` (stacked fits reuse it)."""
         terms = {"cross_entropy": F.cross_entropy(self.classifier(out), y)}
         if self.mode == "tsinsight":
             terms["reconstruction"] = self.gamma * F.mse_loss(out, x)
@@ -165,9 +201,11 @@ class TSInsight:
 
     # ------------------------------------------------------------------ fitting
     def fit(self, dataset, config: TrainConfig | None = None) -> pd.DataFrame:
-        """Fine-tune the auto-encoder on ``dataset.train`` (early-stopped on ``dataset.val``); return the history.
+        """Fine-tune the auto-encoder on ``dataset.train`` until early stopping on ``dataset.val``; return the history.
 
-        The history's ``val_metric`` is the validation accuracy of the pipeline (auto-encoder + classifier).
+        The history's ``val_metric`` is the validation accuracy of the pipeline (auto-encoder + classifier); its
+        ``attrs`` say whether the fit stopped early or reached ``config.max_epochs`` first (``capped``, with a
+        warning: the output is then not converged, typically shrunk rather than sparse).
         """
         config = config or TrainConfig()
         self._check_devices()
@@ -178,13 +216,23 @@ class TSInsight:
             self.saliency_average = train[2].mean(dim=0)
         history = self._fit(train, val, config, desc=f"TSInsight ({self.mode})")
         history.attrs["metric"] = "val_accuracy"
+        self.history = history
+        if history.attrs["capped"]:
+            warnings.warn(
+                f"TSInsight's fine-tuning reached max_epochs={config.max_epochs} before early stopping (best epoch "
+                f"{history.attrs['best_epoch']}): its output is not converged. Raise TrainConfig.max_epochs.",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
         return history
 
     def fit_instance(self, x, y, config: TrainConfig | None = None) -> TSInsight:
         """An instance-level explainer (Section 6.2): a copy fine-tuned on the single input ``x`` with label ``y``.
 
-        ``x`` is shaped ``(channels, length)`` or ``(1, channels, length)``; each of ``config.max_epochs``
-        epochs is one step on that input. This explainer is left unchanged.
+        ``x`` is shaped ``(channels, length)`` or ``(1, channels, length)``. There is no held-out data: each epoch
+        is one step on that input, and the fit stops when its own loss has not improved for
+        ``config.early_stopping_patience`` steps (at most ``config.max_epochs``); the copy's ``history`` says
+        how it ended (``training.convergence``). This explainer is left unchanged.
         """
         config = config or TrainConfig()
         self._check_devices()
@@ -206,7 +254,7 @@ class TSInsight:
             data = instance._with_saliency(x, y, 1)
             if instance.saliency_average is None:
                 instance.saliency_average = data[2][0]
-        instance._fit(data, data, config, desc="TSInsight (instance)")
+        instance.history = instance._fit(data, data, config, desc="TSInsight (instance)")
         return instance
 
     def _fit(self, train: Batch, val: Batch, config: TrainConfig, desc: str) -> pd.DataFrame:

@@ -169,7 +169,28 @@ def fit(
     if best_state is not None:  # None only when every validation loss was NaN
         model.load_state_dict(best_state)
     model.to(home).eval()
-    return pd.DataFrame(rows, columns=HISTORY_COLUMNS)
+    return history_frame(rows, config)
+
+
+def history_frame(rows: list[tuple], config: TrainConfig) -> pd.DataFrame:
+    """The per-epoch rows of a fit as its history table, with the fit's :func:`convergence` in ``attrs``."""
+    history = pd.DataFrame(rows, columns=HISTORY_COLUMNS)
+    history.attrs.update(convergence(history, config.early_stopping_patience, config.max_epochs))
+    return history
+
+
+def convergence(history: pd.DataFrame, patience: int, max_epochs: int) -> dict:
+    """How a fit ended, read from its history: ``best_epoch``, ``epochs`` run, ``stopped_early`` and ``capped``.
+
+    A fit *stopped early* (converged) when it ran ``patience`` epochs past its best validation loss, the rule of
+    :func:`fit`; it was *capped* when it reached ``max_epochs`` before that. Stored histories carry no flags, so
+    the flags are always derived from the rows (1-based epochs; a history whose losses are all NaN has no best).
+    """
+    losses = history["val_loss"].to_numpy(dtype=float)
+    epochs = len(losses)
+    best = int(np.nanargmin(losses)) + 1 if epochs and np.isfinite(losses).any() else 0
+    stopped = bool(best and epochs - best >= patience)
+    return dict(best_epoch=best, epochs=epochs, stopped_early=stopped, capped=not stopped and epochs >= max_epochs)
 
 
 @torch.no_grad()

@@ -13,18 +13,20 @@ initialisation and shuffling) and are evaluated on the same test samples.
 
 from __future__ import annotations
 
+import copy
 import functools
 import time
-from dataclasses import dataclass, field
+import warnings
+from dataclasses import dataclass, field, replace
 
 import pandas as pd
 import torch
 from torch import nn
 
-from tsinsight import artifacts, paper, tuning
+from tsinsight import artifacts, paper, stacking, tuning
 from tsinsight.attribution import EXPLAINER_METHODS
 from tsinsight.data import load
-from tsinsight.explainer import MODE_WEIGHTS, TSInsight
+from tsinsight.explainer import MODE_WEIGHTS, ConvergenceWarning, TSInsight
 from tsinsight.models import AutoEncoder, make_classifier
 from tsinsight.profiles import Profile, get_profile
 from tsinsight.training import TrainConfig, fit_autoencoder, fit_classifier
@@ -88,6 +90,18 @@ def _config(profile: Profile, seed: int, progress: bool) -> TrainConfig:
     return TrainConfig.for_profile(profile, seed=seed, progress=progress)
 
 
+def explainer_config(profile: str | Profile, seed: int = 0, *, progress: bool = False, **overrides) -> TrainConfig:
+    """The training of every explainer fit: the profile's, with its own epoch cap (``profile.explainer_epochs``).
+
+    Fine-tuning runs until early stopping (Table 2's patience on the validation loss); the cap only guards
+    against a fit that never settles, and a fit that reaches it is flagged (``training.convergence``).
+    """
+    profile = get_profile(profile)
+    return TrainConfig.for_profile(
+        profile, seed=seed, progress=progress, **({"max_epochs": profile.explainer_epochs} | overrides)
+    )
+
+
 def _timed(train) -> dict:
     start = time.perf_counter()
     stored = train()
@@ -147,6 +161,7 @@ def explainer(
     *,
     weights: str = "tuned",
     progress: bool = False,
+    group: list[tuple[float, float]] | None = None,
 ) -> Trained:
     """The ``TSInsight`` explainer in ``mode`` fine-tuned on ``name`` from the zoo's classifier and auto-encoder.
 
@@ -155,9 +170,12 @@ def explainer(
     (``weights="table3"``); ``palacio`` and ``saliency`` use neither.
     """
     profile = get_profile(profile)
+    if group is None and seed == 0 and mode == "tsinsight" and gamma is beta is None and weights in WEIGHTS:
+        # run 0's tuned explainer, and Table 3's (the sweep's first candidate), are members of the tuning sweep
+        group = tuned(name, profile, kind, progress=progress).grid
     gamma, beta = default_weights(name, profile, mode, gamma, beta, kind, weights=weights, progress=progress)
     data = dataset(name, profile)
-    config = _config(profile, seed, progress)
+    config = explainer_config(profile, seed, progress=progress)
     base_classifier = classifier(name, profile, seed, kind, progress=progress)
     base_autoencoder = autoencoder(name, profile, seed, progress=progress)
     explainer_args = dict(gamma=gamma, beta=beta, mode=mode)
@@ -166,21 +184,15 @@ def explainer(
         return TSInsight(base_classifier.model, AutoEncoder(data.n_channels, data.length), **explainer_args)
 
     build()  # check mode and weights before any training
-    key = dict(
-        _data_key(name, profile),
-        model="explainer",
-        **explainer_args,
-        kind=kind,
-        seed=seed,
-        classifier=base_classifier.key,
-        autoencoder=base_autoencoder.key,
-        train=config.key(),
-        zoo=ZOO_VERSION,
-    )
+    key = _explainer_key(name, profile, seed, kind, explainer_args, base_classifier, base_autoencoder, config, group)
+    if group is not None and not artifacts.stored("explainer", key):
+        fit_sweep(name, profile, group, kind, seed, progress=progress)  # stores every member of the group
 
     def train() -> dict:
         start = TSInsight(base_classifier.model, base_autoencoder.model, **explainer_args)
-        history = start.fit(data, config)
+        with warnings.catch_warnings():  # a capped fit is recorded in its history and flagged on its page
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            history = start.fit(data, config)
         return dict(
             state_dict=start.autoencoder.cpu().state_dict(), saliency_average=start.saliency_average, history=history
         )
@@ -191,6 +203,63 @@ def explainer(
     result.autoencoder.eval()
     result.saliency_average = stored["saliency_average"]
     return Trained(result, stored["history"], stored["seconds"], key)
+
+
+def _explainer_key(
+    name, profile, seed, kind, explainer_args, base_classifier, base_autoencoder, config, group=None
+) -> dict:
+    # A stacked fit is one fit of the whole group: over a long fit, rounding differences between the stacked and the
+    # single arithmetic grow (as a one-ulp change of the start does), so a member is stored under its group's key.
+    stacked = {} if group is None else {"group": [list(point) for point in group]}
+    return dict(
+        _data_key(name, profile),
+        model="explainer",
+        **explainer_args,
+        kind=kind,
+        seed=seed,
+        classifier=base_classifier.key,
+        autoencoder=base_autoencoder.key,
+        train=config.key(),
+        zoo=ZOO_VERSION,
+        **stacked,
+    )
+
+
+def fit_sweep(
+    name: str, profile: str | Profile, grid, kind: str = "cnn", seed: int = 0, *, progress: bool = False
+) -> list[Trained]:
+    """The TSInsight explainers of run ``seed`` for every (γ, β) of ``grid``, fitted together as one stacked model.
+
+    The candidates share the classifier, the pretrained auto-encoder and the seed, so one stacked fit
+    (:func:`tsinsight.stacking.fit_together`) trains them all, each with its own optimiser and early stopping.
+    Each is stored under its own key with the group (the whole grid) in it, and the group is fitted again whole
+    when any member is missing, so that a member never depends on which other fit ran first. ``seconds`` of a
+    member is its share of the stacked fit's time.
+    """
+    profile = get_profile(profile)
+    grid = list(dict.fromkeys((float(g), float(b)) for g, b in grid))  # a setting listed twice is fitted once
+    data = dataset(name, profile)
+    config = explainer_config(profile, seed, progress=progress)
+    base_classifier = classifier(name, profile, seed, kind, progress=progress)
+    base_autoencoder = autoencoder(name, profile, seed, progress=progress)
+    keys = [
+        _explainer_key(name, profile, seed, kind, dict(gamma=g, beta=b, mode="tsinsight"), base_classifier,
+                       base_autoencoder, config, grid)
+        for g, b in grid
+    ]  # fmt: skip
+    if not all(artifacts.stored("explainer", key) for key in keys):
+        starts = [
+            TSInsight(base_classifier.model, copy.deepcopy(base_autoencoder.model), gamma=g, beta=b) for g, b in grid
+        ]
+        begin = time.perf_counter()
+        with warnings.catch_warnings():  # a capped fit is recorded in its history and flagged on its page
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            histories = stacking.fit_together(starts, data, config)
+        share = (time.perf_counter() - begin) / len(starts)
+        for key, start, history in zip(keys, starts, histories, strict=True):
+            stored = dict(state_dict=start.autoencoder.cpu().state_dict(), saliency_average=None, history=history)
+            artifacts.cached("explainer", key, lambda stored=stored: stored | {"seconds": share})
+    return [explainer(name, profile, seed, "tsinsight", g, b, kind, progress=progress, group=grid) for g, b in grid]
 
 
 WEIGHTS = ("tuned", "table3")  # where the γ, β an explainer is not given come from
@@ -233,6 +302,7 @@ class Tuning:
     fell_back: bool
     table: pd.DataFrame
     key: dict = field(repr=False)
+    grid: list[tuple[float, float]] = field(default_factory=list)  # the candidates, fitted together on run 0
 
 
 def tuned(name: str, profile: str | Profile, kind: str = "cnn", *, progress: bool = False) -> Tuning:
@@ -249,12 +319,18 @@ def tuned(name: str, profile: str | Profile, kind: str = "cnn", *, progress: boo
     base_autoencoder = autoencoder(name, profile, 0, progress=progress)
     data = dataset(name, profile)
     grid = tuning.sweep_grid(gamma, beta, data.n_channels * data.length)
+    judge = judging_split(name, profile)
+    config = explainer_config(profile, 0, progress=progress)
     key = dict(
         _data_key(name, profile),
         model="tuning",
         kind=kind,
         grid=[list(point) for point in grid],
         tolerance=tuning.TOLERANCE,
+        rule=tuning.RULE,
+        thresholds=[tuning.CONFIDENCE_Z, tuning.MIN_SIGN_AGREEMENT, tuning.MIN_KEPT_CORRELATION],
+        judged=len(judge),
+        train=config.key(),
         classifier=base_classifier.key,
         autoencoder=base_autoencoder.key,
         zoo=ZOO_VERSION,
@@ -265,15 +341,33 @@ def tuned(name: str, profile: str | Profile, kind: str = "cnn", *, progress: boo
             base_classifier.model,
             base_autoencoder.model,
             data,
+            config,
             gamma=gamma,
             beta=beta,
             grid=grid,
-            fit=lambda g, b: explainer(name, profile, 0, "tsinsight", g, b, kind, progress=progress).model,
+            judge=judge,
+            fit=lambda candidates: [
+                (trained.model, trained.history)
+                for trained in fit_sweep(name, profile, candidates, kind, 0, progress=progress)
+            ],
         )
         return dict(gamma=result.gamma, beta=result.beta, fell_back=result.fell_back, table=result.table)
 
     stored = artifacts.cached("tuning", key, sweep)
-    return Tuning(stored["gamma"], stored["beta"], stored["fell_back"], stored["table"], key)
+    return Tuning(stored["gamma"], stored["beta"], stored["fell_back"], stored["table"], key, grid)
+
+
+JUDGED_MAX = 10_000  # validation series the tuning judges accuracy on (the profile's cap on validation is lifted)
+
+
+def judging_split(name: str, profile: str | Profile):
+    """The held-out split the tuning judges accuracy on: the data set's whole validation split, up to ``JUDGED_MAX``.
+
+    The profile's cap on the validation split bounds the cost of early stopping; the accuracy judgement is a few
+    forward passes, and a larger sample tightens its confidence bound. It holds no training series.
+    """
+    profile = get_profile(profile)
+    return _dataset(name, replace(profile, max_val=JUDGED_MAX), DATA_SEED).val
 
 
 def explainers(name: str, profile: str | Profile, seed: int = 0, kind: str = "cnn") -> dict[str, TSInsight]:

@@ -240,6 +240,11 @@ def from_arrays(
         raise ValueError(f"x_train {x_train.shape[1:]} and x_test {x_test.shape[1:]} differ in (channels, length)")
     if not (np.isfinite(x_train).all() and np.isfinite(x_test).all()):
         raise ValueError(f"{name}: the arrays hold NaN or infinite values; pad or impute them first")
+    if len(np.unique(y_train)) < 2:
+        raise ValueError(
+            f"{name}: y_train holds a single class ({np.unique(y_train)[0]!r}): a classifier needs at least two "
+            "classes to learn from and TSInsight a decision to explain; pass training samples of every class"
+        )
     (codes_train, codes_test), class_names = encode_labels(y_train, y_test)
     kept, held_out = per_class_holdout(codes_train, val_fraction, np.random.default_rng(seed))
     if len(kept) == 0:

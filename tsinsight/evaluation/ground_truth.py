@@ -61,6 +61,33 @@ def ground_truth_scores(attribution: np.ndarray, evidence: np.ndarray) -> dict[s
     }
 
 
+def localisation(attribution: np.ndarray, evidence: np.ndarray, window: int = 1) -> float:
+    """Share of samples whose top point (largest ``|attribution|``) lies on an evidence point's channel within ±``window`` steps.
+
+    Only samples that carry evidence count; the top point is the first maximum of ``|attribution|`` (row-major:
+    channel, then time). This is the "does the explanation point at the anomaly" score of the tuning rule's
+    calibration and of the synthetic set's done-when; ``window=0`` asks for the exact point.
+    """
+    attribution, evidence = np.abs(np.asarray(attribution, dtype=np.float64)), np.asarray(evidence, dtype=bool)
+    if attribution.shape != evidence.shape or attribution.ndim != 3:
+        raise ValueError(
+            f"attribution {attribution.shape} and evidence {evidence.shape} must share one (n, channels, length) shape"
+        )
+    if isinstance(window, bool) or not isinstance(window, (int, np.integer)) or window < 0:
+        raise ValueError(f"window must be a number of steps >= 0, got {window!r}")
+    anomalous = evidence.reshape(len(evidence), -1).any(axis=1)
+    if not anomalous.any():
+        raise ValueError("none of the samples carries evidence: pass anomalous samples of synthetic_anomaly")
+    attribution, evidence = attribution[anomalous], evidence[anomalous]
+    length = attribution.shape[2]
+    top = attribution.reshape(len(attribution), -1).argmax(axis=1)
+    channel, step = np.divmod(top, length)
+    hits = [
+        evidence[i, channel[i], max(0, step[i] - window) : step[i] + window + 1].any() for i in range(len(attribution))
+    ]
+    return float(np.mean(hits))
+
+
 def ground_truth_table(
     classifier: nn.Module,
     x: np.ndarray,

@@ -4,7 +4,7 @@ Each function returns exactly the table its rule in :mod:`tsinsight.claims` read
 table with :mod:`tsinsight.results`, plot it and show the claims.
 
 - :mod:`~tsinsight.experiments.accuracy`: Table 3, training curves, Figs. 1–2 outputs, the γ × β trade-off;
-- :mod:`~tsinsight.experiments.attributions`: Fig. 4 suppression curves, ground truth, randomisation sanity check;
+- :mod:`~tsinsight.experiments.attributions`: Fig. 4 suppression curves, the methods' sparseness, ground truth, randomisation sanity check;
 - :mod:`~tsinsight.experiments.properties`: Jacobian (Fig. 5), FGSM (Fig. 6), loss landscape (Fig. 8),
   CNN vs LSTM (Fig. 9), model vs instance (Section 6.2).
 """
@@ -22,6 +22,7 @@ from tsinsight.experiments.attributions import (
     anomalous_samples,
     ground_truth_scores,
     sanity_table,
+    sparseness_table,
     suppression_curves,
     suppression_ranking,
 )
@@ -33,6 +34,7 @@ from tsinsight.experiments.properties import (
     instance_agreement,
     instance_attributions,
     instance_choice,
+    instance_fits,
     jacobian_spectra,
     jacobian_summary,
     landscape_table,
@@ -53,6 +55,7 @@ __all__ = [
     "instance_agreement",
     "instance_attributions",
     "instance_choice",
+    "instance_fits",
     "jacobian_spectra",
     "jacobian_summary",
     "landscape_table",
@@ -60,6 +63,7 @@ __all__ = [
     "mass_profile",
     "outputs",
     "sanity_table",
+    "sparseness_table",
     "suppression_curves",
     "suppression_ranking",
     "tradeoff",

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import torch
 
 from tsinsight import paper, zoo
 from tsinsight.evaluation.suppression import area_under_curve, suppression
-from tsinsight.explainer import Pipeline, mode_weights, near_zero_share
+from tsinsight.explainer import Pipeline, alignment, mode_weights, near_zero_share
 from tsinsight.profiles import Profile, get_profile
-from tsinsight.training import accuracy, majority_share
-from tsinsight.tuning import output_spearman
+from tsinsight.training import TrainConfig, accuracy, convergence, majority_share
+from tsinsight.tuning import SPARSITY_TOLERANCE
 
 VARIANTS = ("tsinsight", "palacio", "sparsity_only")  # the fine-tuned auto-encoders of Figs. 1–2
 
@@ -38,7 +39,8 @@ def accuracy_table(
 
     Models: ``classifier`` alone, ``autoencoder`` (the plain auto-encoder in front of the classifier) and
     each of ``VARIANTS`` in front of it. γ, β left ``None`` come from ``weights`` (``zoo.default_weights``).
-    Columns: ``dataset, run, model, accuracy`` (fraction), ``seconds`` (training time), ``epochs``, ``gamma, beta,
+    Columns: ``dataset, run, model, accuracy`` (fraction), ``seconds`` (training time), ``epochs``, ``best_epoch``,
+    ``stopped_early`` and ``capped`` (``training.convergence``: the fit ended by early stopping or at its cap), ``gamma, beta,
     weights`` (``tuned``, ``table3`` or ``given``), ``kind, profile, n_test, majority`` (the commonest class's share
     of the test set), ``source, substitute``. :func:`tsinsight.claims.table3_claims` reads this table.
     """
@@ -50,9 +52,12 @@ def accuracy_table(
     rows = []
 
     def row(seed, model_name, model, trained, gamma=None, beta=None):
+        config = zoo.explainer_config(profile) if model_name in VARIANTS else TrainConfig.for_profile(profile)
+        ended = convergence(trained.history, config.early_stopping_patience, config.max_epochs)
         rows.append(
             dict(dataset=name, run=seed, model=model_name, accuracy=accuracy(model, test.x, test.y),
-                 seconds=trained.seconds, epochs=len(trained.history), gamma=gamma, beta=beta,
+                 seconds=trained.seconds, epochs=len(trained.history), best_epoch=ended["best_epoch"],
+                 stopped_early=ended["stopped_early"], capped=ended["capped"], gamma=gamma, beta=beta,
                  weights=None if gamma is None and beta is None else origin, kind=kind,
                  profile=profile.name, n_test=len(test), majority=majority, source=data.source,
                  substitute=data.substitute)
@@ -171,9 +176,11 @@ def tradeoff(
     settings = [("grid", "tsinsight", float(g), float(b)) for g in gammas for b in betas]
     settings += [("paper", "tsinsight", paper_gamma, paper_beta), ("saliency", "saliency", None, None)]
     classifier_accuracy = accuracy(zoo.classifier(name, profile, seed, kind).model, data.test.x, data.test.y)
+    group = list(dict.fromkeys((g, b) for _, mode, g, b in settings if mode == "tsinsight"))  # fitted together
     rows = []
     for setting, mode, gamma, beta in settings:
-        fitted = zoo.explainer(name, profile, seed, mode, gamma, beta, kind, progress=progress).model
+        stacked = dict(group=group) if mode == "tsinsight" else {}
+        fitted = zoo.explainer(name, profile, seed, mode, gamma, beta, kind, progress=progress, **stacked).model
         curve = suppression(fitted.classifier, x, y, fitted.attribute(x))
         rows.append(dict(setting=setting, mode=mode, gamma=gamma, beta=beta,
                          accuracy=accuracy(fitted.pipeline, data.test.x, data.test.y),
@@ -181,23 +188,38 @@ def tradeoff(
     return pd.DataFrame(rows).assign(classifier_accuracy=classifier_accuracy, dataset=name, profile=profile.name)
 
 
-def weights_comparison(name: str, profile: str | Profile, kind: str = "cnn") -> pd.DataFrame:
-    """TSInsight with the paper's Table 3 γ, β beside the tuned ones (run 0), on the test split.
+def weights_comparison(name: str, profile: str | Profile, kind: str = "cnn", runs: int | None = None) -> pd.DataFrame:
+    """TSInsight's output with the tuned γ, β (every run) beside Table 3's (run 0), on the test split.
 
-    Columns: ``weights`` (``table3``, ``tuned``), ``gamma, beta, accuracy`` (pipeline), ``classifier_accuracy``,
-    ``sparsity`` (share of near-zero output points, ``near_zero_share``), ``spearman`` (mean per-sample rank
-    correlation of ``|attribution|`` and ``|x|``: 1 means TSInsight ranks points as the input magnitude does),
-    ``fell_back`` (the tuning found no sparser setting within tolerance), ``dataset``.
+    Columns: ``weights`` (``table3``, ``tuned``), ``run``, ``gamma, beta, accuracy`` (pipeline),
+    ``classifier_accuracy``, ``zeroed_accuracy`` (the classifier on the output with every near-zero point set to
+    exactly 0: whether the points called zero are zero to the classifier), ``sparsity`` (share of output points
+    ≤ 0.05·std x, ``near_zero_share``) with ``sparsity_01`` / ``sparsity_10`` (at 0.01 and 0.1·std), the quantiles
+    ``q50, q90`` of ``|output|``/std x, ``kept_share, sign_agreement, kept_correlation`` (``explainer.alignment``:
+    does the output follow the input where it is not zero), ``stopped_early``, ``best_epoch``, ``fell_back`` (the
+    tuning found no qualifying setting), ``kind``, ``profile``, ``dataset``. :func:`tsinsight.claims.sparse_output_claims`
+    reads it.
     """
     profile = get_profile(profile)
     test = zoo.dataset(name, profile).test
     choice = zoo.tuned(name, profile, kind)
-    classifier_accuracy = accuracy(zoo.classifier(name, profile, 0, kind).model, test.x, test.y)
+    config = zoo.explainer_config(profile)
     rows = []
-    for weights in zoo.WEIGHTS[::-1]:
-        fitted = zoo.explainer(name, profile, 0, kind=kind, weights=weights).model
-        output = fitted.reconstruct(test.x)
-        rows.append(dict(weights=weights, gamma=fitted.gamma, beta=fitted.beta,
-                         accuracy=accuracy(fitted.pipeline, test.x, test.y), classifier_accuracy=classifier_accuracy,
-                         sparsity=near_zero_share(output, test.x), spearman=output_spearman(output, test.x)))  # fmt: skip
-    return pd.DataFrame(rows).assign(fell_back=choice.fell_back, dataset=name)
+    for weights, seeds in (("table3", [0]), ("tuned", runs_of(profile, runs))):
+        for seed in seeds:
+            base = zoo.classifier(name, profile, seed, kind).model
+            trained = zoo.explainer(name, profile, seed, kind=kind, weights=weights)
+            fitted = trained.model
+            output = fitted.reconstruct(test.x)
+            scale = np.abs(output) / test.x.std()
+            zeroed = np.where(scale <= SPARSITY_TOLERANCE, 0.0, output).astype(np.float32)
+            ended = convergence(trained.history, config.early_stopping_patience, config.max_epochs)
+            rows.append(dict(weights=weights, run=seed, gamma=fitted.gamma, beta=fitted.beta,
+                             accuracy=accuracy(fitted.pipeline, test.x, test.y),
+                             classifier_accuracy=accuracy(base, test.x, test.y),
+                             zeroed_accuracy=accuracy(base, zeroed, test.y),
+                             sparsity=near_zero_share(output, test.x), sparsity_01=near_zero_share(output, test.x, 0.01),
+                             sparsity_10=near_zero_share(output, test.x, 0.1), q50=float(np.quantile(scale, 0.5)),
+                             q90=float(np.quantile(scale, 0.9)), **alignment(output, test.x),
+                             stopped_early=ended["stopped_early"], best_epoch=ended["best_epoch"]))  # fmt: skip
+    return pd.DataFrame(rows).assign(fell_back=choice.fell_back, kind=kind, profile=profile.name, dataset=name)

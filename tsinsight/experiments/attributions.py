@@ -7,22 +7,25 @@ for every run seed, on the profile's evaluation subset; attributions are cached 
 from __future__ import annotations
 
 import copy
+import warnings
 
 import numpy as np
 import pandas as pd
 from torch import nn
 
 from tsinsight import zoo
+from tsinsight.attribution import METHODS, cached_attribute
 from tsinsight.claims import learnt
+from tsinsight.evaluation.attribution_stats import gini
 from tsinsight.evaluation.ground_truth import ground_truth_table
 from tsinsight.evaluation.ranking import critical_difference, mean_rank_interval
 from tsinsight.evaluation.sanity import sanity_check
 from tsinsight.evaluation.suppression import auc_table, method_ranking
 from tsinsight.evaluation.suppression import suppression_curves as curves_of
 from tsinsight.experiments.accuracy import runs_of
-from tsinsight.explainer import TSInsight, mode_weights
+from tsinsight.explainer import ConvergenceWarning, TSInsight, mode_weights
 from tsinsight.profiles import Profile, get_profile
-from tsinsight.training import TrainConfig, majority_share
+from tsinsight.training import majority_share
 
 
 def suppression_curves(
@@ -54,6 +57,30 @@ def suppression_curves(
             )
         )
     return pd.concat(frames, ignore_index=True).assign(dataset=name, majority=majority_share(evaluated.y))
+
+
+def sparseness_table(name: str, profile: str | Profile, runs: int | None = None) -> pd.DataFrame:
+    """The Gini index (``attribution_stats.gini``) of every method's attributions of Fig. 4's inputs, per run.
+
+    Columns ``method, run, gini`` (mean over inputs: 0 for an attribution spread evenly, → 1 for one point),
+    ``gini_std``, ``dataset``. The attributions are the cached ones of :func:`suppression_curves` (same keys), so
+    this costs no new attribution.
+    """
+    profile = get_profile(profile)
+    evaluated = zoo.evaluation_set(name, profile)
+    rows = []
+    for run in runs_of(profile, runs):
+        key = {"dataset": name, "profile": profile.name, "run": run, "figure": "fig4"}
+        classifier, explainers = zoo.classifier(name, profile, seed=run).model, zoo.explainers(name, profile, run)
+        for method in METHODS:
+            if method == "none":
+                continue
+            attribution = cached_attribute(
+                method, classifier, evaluated.x, key=key, explainer=explainers.get(method), seed=run
+            )
+            values = gini(attribution)
+            rows.append(dict(method=method, run=run, gini=float(values.mean()), gini_std=float(values.std())))
+    return pd.DataFrame(rows).assign(dataset=name)
 
 
 def suppression_ranking(curves: pd.DataFrame, *, n_boot: int = 2000, seed: int = 0) -> pd.DataFrame:
@@ -130,15 +157,19 @@ def sanity_table(name: str, profile: str | Profile, *, seed: int = 0) -> pd.Data
     profile = get_profile(profile)
     data = zoo.dataset(name, profile)
     pretrained = zoo.autoencoder(name, profile, seed=seed).model
-    config = TrainConfig.for_profile(profile, seed=seed, progress=False)
+    config = zoo.explainer_config(profile, seed)
     explainers = zoo.explainers(name, profile, seed)
+    refits: list[bool] = []
 
     def refit(classifier: nn.Module, mode: str) -> TSInsight:
         fitted = explainers[mode]
         explainer = TSInsight(
             classifier, copy.deepcopy(pretrained), mode=mode, **mode_weights(mode, fitted.gamma, fitted.beta)
         )
-        explainer.fit(data, config)
+        with warnings.catch_warnings():  # recorded below instead
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            explainer.fit(data, config)
+        refits.append(explainer.history.attrs["stopped_early"])
         return explainer
 
     table = sanity_check(
@@ -148,4 +179,4 @@ def sanity_table(name: str, profile: str | Profile, *, seed: int = 0) -> pd.Data
         refit=refit,
         progress=False,
     )
-    return table.assign(dataset=name)
+    return table.assign(dataset=name, refits_stopped_early=float(np.mean(refits)) if refits else np.nan)

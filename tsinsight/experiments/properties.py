@@ -25,7 +25,7 @@ from tsinsight.evaluation.landscape import landscape_summary, loss_landscape
 from tsinsight.experiments.accuracy import runs_of
 from tsinsight.explainer import TSInsight
 from tsinsight.profiles import Profile, get_profile
-from tsinsight.training import TrainConfig, accuracy, majority_share
+from tsinsight.training import accuracy, convergence, majority_share
 
 
 def _model(name: str, profile: Profile, seed: int, model: str, part: str) -> tuple[nn.Module, dict]:
@@ -283,11 +283,12 @@ def instance_choice(name: str, profile: str | Profile, instances: int) -> list[i
     return (first_of_class + rest)[:instances]
 
 
-def instance_attributions(name: str, profile: str | Profile, indices, *, seed: int = 0) -> np.ndarray:
-    """Section 6.2: TSInsight fine-tuned on each test input alone (``fit_instance``), that input's attribution.
+def instance_fits(name: str, profile: str | Profile, indices, *, seed: int = 0) -> list[dict]:
+    """Section 6.2: TSInsight fine-tuned on each test input alone (``fit_instance``): its ``attribution`` and ``history``.
 
     Each instance-level explainer starts from the same pretrained classifier and auto-encoder as the
-    model-level one, with its γ and β, for ``profile.instance_epochs`` steps.
+    model-level one, with its γ and β, and takes steps on its one input until its own loss stops improving
+    (Table 2's patience, at most ``profile.instance_epochs`` steps).
     """
     profile = get_profile(profile)
     test = zoo.dataset(name, profile).test
@@ -295,24 +296,26 @@ def instance_attributions(name: str, profile: str | Profile, indices, *, seed: i
     autoencoder = zoo.autoencoder(name, profile, seed)
     model_level = zoo.explainer(name, profile, seed).model
     gamma, beta = model_level.gamma, model_level.beta
-    config = TrainConfig.for_profile(profile, seed=seed, max_epochs=profile.instance_epochs, progress=False)
+    config = zoo.explainer_config(profile, seed, max_epochs=profile.instance_epochs)
 
-    def fit_one(index: int) -> np.ndarray:
+    def fit_one(index: int) -> dict:
         start = TSInsight(classifier.model, autoencoder.model, gamma=gamma, beta=beta)
         fitted = start.fit_instance(test.x[index], int(test.y[index]), config)
-        return fitted.attribute(test.x[index : index + 1])[0]
+        ended = convergence(fitted.history, config.early_stopping_patience, config.max_epochs)
+        return dict(attribution=fitted.attribute(test.x[index : index + 1])[0], history=fitted.history, **ended)
 
     key = {"classifier": classifier.key, "autoencoder": autoencoder.key, "gamma": gamma, "beta": beta}
-    return np.stack(
-        [
-            cached(
-                "instance_attribution",
-                {**key, "index": int(index), "train": config.key()},
-                lambda index=index: fit_one(int(index)),
-            )
-            for index in indices
-        ]
-    )
+    return [
+        cached(
+            "instance_fit", {**key, "index": int(index), "train": config.key()}, lambda index=index: fit_one(int(index))
+        )
+        for index in indices
+    ]
+
+
+def instance_attributions(name: str, profile: str | Profile, indices, *, seed: int = 0) -> np.ndarray:
+    """The attributions of :func:`instance_fits`, stacked ``(len(indices), channels, length)``."""
+    return np.stack([fit["attribution"] for fit in instance_fits(name, profile, indices, seed=seed)])
 
 
 def instance_agreement(
@@ -325,7 +328,14 @@ def instance_agreement(
     profile = get_profile(profile)
     test = zoo.dataset(name, profile).test
     model_level = zoo.explainer(name, profile, seed).model.attribute(test.x[indices])
-    instance_level = instance_attributions(name, profile, indices, seed=seed)
+    fits = instance_fits(name, profile, indices, seed=seed)
+    instance_level = np.stack([fit["attribution"] for fit in fits])
     return agreement(model_level, instance_level, k=top_k).assign(
-        sample=list(indices), label=test.y[indices], k=top_k, dataset=name, instance_epochs=profile.instance_epochs
+        sample=list(indices),
+        label=test.y[indices],
+        k=top_k,
+        dataset=name,
+        instance_epochs=profile.instance_epochs,
+        instance_steps=[fit["epochs"] for fit in fits],
+        instance_stopped_early=[fit["stopped_early"] for fit in fits],
     )
