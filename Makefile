@@ -61,9 +61,10 @@ linkcheck: venv ## every internal link and #anchor of the built book (LinkChecke
 
 test: lint pytest smoke-book browser-check linkcheck ## what CI runs: lint, unit tests, a smoke build of the book, the browser check
 
-bench: venv ## benchmarks: data loading and batched suppression
+bench: venv ## benchmarks: data loading, batched suppression, stacked explainer fits
 	$(BIN)/python benchmarks/bench_data.py
 	$(BIN)/python benchmarks/bench_suppression.py
+	$(BIN)/python benchmarks/bench_stacking.py
 
 clean: ## remove the built book and generated pages (keeps .venv, data caches and artifacts)
 	rm -rf book/_build book/generated
