@@ -40,7 +40,7 @@ Without ``points`` :func:`sweep_grid` scales β by :data:`BETA_FACTORS`.
 CALIBRATION of (c) (``tools/calibrate_tuning.py``; run seeds 100 and 101, which the book never uses; validation
 split; converged fits):
 
-  seed  ρ      epochs  Δ val acc  near zero  sign agr.  kept corr.  top point on anomaly (input |x|: 0.928)
+  seed  ρ      epochs  Δ val acc  near zero  sign agr.  kept corr.  top point on anomaly (input magnitude: 0.928)
   100   0.15   38      +0.007     0.037      0.990      0.996       0.952
   100   0.3    18      +0.004     0.037      0.987      0.995       0.964
   100   1      49      +0.010     0.061      0.960      0.966       0.970
