@@ -104,6 +104,30 @@ class ConvergenceWarning(UserWarning):
     """A fine-tuning stopped at its epoch cap instead of by early stopping."""
 
 
+def state_snapshot(module: nn.Module) -> dict[str, torch.Tensor]:
+    """A CPU copy of ``module``'s state, for :func:`check_unchanged` after a fit."""
+    return {k: v.detach().cpu().clone() for k, v in module.state_dict().items()}
+
+
+def check_unchanged(classifier: nn.Module, before: dict[str, torch.Tensor]) -> None:
+    """Raise if ``classifier``'s state differs in any bit from the snapshot ``before``: it must stay frozen."""
+    after = classifier.state_dict()
+    if before.keys() != after.keys() or any(not torch.equal(before[k], after[k].cpu()) for k in before):
+        raise RuntimeError("the classifier changed while fitting TSInsight; it must stay frozen")
+
+
+def warn_if_capped(history: pd.DataFrame, config, who: str, stacklevel: int = 2) -> None:
+    """A :class:`ConvergenceWarning`, pointing at the caller of the fitting function, when the fit of ``history``
+    reached ``config.max_epochs`` before early stopping."""
+    if history.attrs["capped"]:
+        warnings.warn(
+            f"{who}'s fine-tuning reached max_epochs={config.max_epochs} before early stopping (best epoch "
+            f"{history.attrs['best_epoch']}): its output is not converged. Raise TrainConfig.max_epochs.",
+            ConvergenceWarning,
+            stacklevel=stacklevel + 1,
+        )
+
+
 class Pipeline(nn.Module):
     """The auto-encoder followed by the classifier; the classifier stays in eval mode whatever ``train()`` says."""
 
@@ -217,13 +241,7 @@ class TSInsight:
         history = self._fit(train, val, config, desc=f"TSInsight ({self.mode})")
         history.attrs["metric"] = "val_accuracy"
         self.history = history
-        if history.attrs["capped"]:
-            warnings.warn(
-                f"TSInsight's fine-tuning reached max_epochs={config.max_epochs} before early stopping (best epoch "
-                f"{history.attrs['best_epoch']}): its output is not converged. Raise TrainConfig.max_epochs.",
-                ConvergenceWarning,
-                stacklevel=2,
-            )
+        warn_if_capped(history, config, "TSInsight")
         return history
 
     def fit_instance(self, x, y, config: TrainConfig | None = None) -> TSInsight:
@@ -258,7 +276,7 @@ class TSInsight:
         return instance
 
     def _fit(self, train: Batch, val: Batch, config: TrainConfig, desc: str) -> pd.DataFrame:
-        before = {k: v.detach().cpu().clone() for k, v in self.classifier.state_dict().items()}
+        before = state_snapshot(self.classifier)
         trained = self.autoencoder.decoder if self.mode == "palacio" else self.autoencoder
         with rnn_backward_allowed(self.classifier):
             history = fit(
@@ -271,9 +289,7 @@ class TSInsight:
                 metric=lambda: accuracy(self.pipeline, *val[:2]),
                 desc=desc,
             )
-        after = self.classifier.state_dict()
-        if before.keys() != after.keys() or any(not torch.equal(before[k], after[k].cpu()) for k in before):
-            raise RuntimeError("the classifier changed while fitting TSInsight; it must stay frozen")
+        check_unchanged(self.classifier, before)
         return history
 
     def _check_devices(self) -> None:

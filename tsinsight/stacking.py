@@ -22,7 +22,6 @@ from __future__ import annotations
 import copy
 import math
 import time
-import warnings
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -32,7 +31,7 @@ from torch import nn
 from torch.func import functional_call, vmap
 from tqdm import tqdm
 
-from tsinsight.explainer import ConvergenceWarning, TSInsight
+from tsinsight.explainer import TSInsight, check_unchanged, state_snapshot, warn_if_capped
 from tsinsight.models import rnn_backward_allowed
 from tsinsight.training import Batch, TrainConfig, accuracy, check_splits, history_frame, resolve_device
 
@@ -98,7 +97,7 @@ def fit_together(explainers: list[TSInsight], dataset, config: TrainConfig | Non
         explainer._check_devices()
         explainer._check_models(*train)
     classifier = members[0].classifier
-    before = {k: v.detach().cpu().clone() for k, v in classifier.state_dict().items()}
+    before = state_snapshot(classifier)
     device = resolve_device(config.device)
     homes = [next(explainer.autoencoder.parameters()).device for explainer in members]
     for explainer in members:
@@ -146,17 +145,9 @@ def fit_together(explainers: list[TSInsight], dataset, config: TrainConfig | Non
         history.attrs["metric"] = "val_accuracy"
         member.explainer.history = history
         histories.append(history)
-    after = classifier.state_dict()
-    if before.keys() != after.keys() or any(not torch.equal(before[k], after[k].cpu()) for k in before):
-        raise RuntimeError("the classifier changed while fitting TSInsight; it must stay frozen")
+    check_unchanged(classifier, before)
     for explainer, history in zip(members, histories, strict=True):
-        if history.attrs["capped"]:
-            warnings.warn(
-                f"{explainer!r}'s fine-tuning reached max_epochs={config.max_epochs} before early stopping (best epoch "
-                f"{history.attrs['best_epoch']}): its output is not converged. Raise TrainConfig.max_epochs.",
-                ConvergenceWarning,
-                stacklevel=2,
-            )
+        warn_if_capped(history, config, repr(explainer))
     return histories
 
 
