@@ -24,8 +24,9 @@ import torch
 from tsinsight import paper, tuning, zoo
 from tsinsight.explainer import ConvergenceWarning, TSInsight
 from tsinsight.models import AutoEncoder, make_classifier
+from tsinsight.profiles import get_profile
 from tsinsight.stacking import fit_together
-from tsinsight.training import TrainConfig, accuracy
+from tsinsight.training import accuracy
 
 
 def _timed(function):
@@ -52,8 +53,8 @@ def main() -> None:
     warnings.simplefilter("ignore", ConvergenceWarning)  # a fixed epoch budget: every fit is capped on purpose
 
     data = zoo.dataset("synthetic_anomaly", "cpu")
-    config = TrainConfig.for_profile(
-        "cpu", max_epochs=args.epochs, early_stopping_patience=100, progress=False, device=args.device
+    config = get_profile("cpu").train_config(
+        max_epochs=args.epochs, early_stopping_patience=100, progress=False, device=args.device
     )
     gamma, beta = paper.hyperparameters("synthetic_anomaly")
     grid = tuning.sweep_grid(gamma, beta, data.n_channels * data.length)[: args.members]

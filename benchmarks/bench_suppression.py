@@ -1,7 +1,7 @@
 """Benchmark of the suppression test: batched evaluation against a naive loop, and the cost of each attribution.
 
-1. The same attributions go through :func:`tsinsight.evaluation.suppression.suppression` (all levels in
-   batched passes) and :func:`~tsinsight.evaluation.suppression.suppression_naive` (one classifier call per
+1. The same attributions go through :func:`tsinsight.evaluation.suppress.suppression` (all levels in
+   batched passes) and :func:`~tsinsight.evaluation.suppress.suppression_naive` (one classifier call per
    sample and level), once for every filler (zero, mean, linear, ROAD) in the deletion order ``--order``; the
    two tables must be identical. Prints both times and their ratio per filler (target ≥ 5×).
 2. The time each of the thirteen methods takes, scaled to 1000 samples, at the paper's settings.
@@ -23,7 +23,7 @@ import pandas as pd
 import torch
 
 from tsinsight.attribution import METHODS, attribute
-from tsinsight.evaluation.suppression import DEFAULT_LEVELS, FILLERS, ORDERS, suppression, suppression_naive
+from tsinsight.evaluation.suppress import DEFAULT_LEVELS, FILLERS, ORDERS, suppression, suppression_naive
 from tsinsight.explainer import TSInsight
 from tsinsight.models import AutoEncoder, make_classifier
 from tsinsight.training import resolve_device

@@ -6,6 +6,7 @@ import nbformat
 import pytest
 
 from tsinsight import book
+from tsinsight.runner import execute, html, parameters, plan
 
 
 @pytest.fixture
@@ -15,7 +16,7 @@ def no_kernel(monkeypatch):
     def execute_notebook(*args, **kwargs):
         raise AssertionError("a kernel was started for parameters that should have been refused")
 
-    monkeypatch.setattr(book.papermill, "execute_notebook", execute_notebook)
+    monkeypatch.setattr(execute.papermill, "execute_notebook", execute_notebook)
 
 
 @pytest.mark.parametrize(
@@ -45,37 +46,48 @@ def test_bad_parameters_fail_before_any_kernel_starts(no_kernel, capsys, argv, f
 
 def test_unknown_parameter_lists_close_matches_first():
     with pytest.raises(ValueError) as raised:
-        book.check_parameters("train", {"bta": 0.1})
+        parameters.check_parameters("train", {"bta": 0.1})
     listing = [line.split("=")[0].strip() for line in str(raised.value).splitlines()[1:]]
-    assert listing[0] == "beta" and set(listing) == set(book.declared_parameters("train"))
+    assert listing[0] == "beta" and set(listing) == set(parameters.declared_parameters("train"))
 
 
 def test_good_parameters_pass():
-    book.check_parameters("train", {"profile": "cpu", "dataset": "ford_a", "beta": 0.001, "gamma": 1, "runs": None})
-    book.check_parameters("tradeoff", {"betas": [0.0, 1e-3], "gammas": [1.0]})
+    parameters.check_parameters(
+        "train", {"profile": "cpu", "dataset": "ford_a", "beta": 0.001, "gamma": 1, "runs": None}
+    )
+    parameters.check_parameters("tradeoff", {"betas": [0.0, 1e-3], "gammas": [1.0]})
 
 
 def test_single_page_notebooks_keep_their_page_whatever_the_data_set():
-    assert book.Run("quickstart", {"dataset": "ford_a"}).output == book.GENERATED / "quickstart.ipynb"
-    assert book.with_default_dataset("quickstart", {}) == {}
-    assert book.Run("train", {"dataset": "ford_a"}).output == book.GENERATED / "train" / "ford_a.ipynb"
-    assert book.with_default_dataset("train", {}) == {"dataset": "synthetic_anomaly"}
+    assert plan.Run("quickstart", {"dataset": "ford_a"}).output == plan.GENERATED / "quickstart.ipynb"
+    assert parameters.with_default_dataset("quickstart", {}) == {}
+    assert plan.Run("train", {"dataset": "ford_a"}).output == plan.GENERATED / "train" / "ford_a.ipynb"
+    assert parameters.with_default_dataset("train", {}) == {"dataset": "synthetic_anomaly"}
 
 
 def test_placeholders_stand_in_for_pages_not_executed(tmp_path, monkeypatch):
-    shutil.copy(book.BOOK / "_toc.yml", tmp_path / "_toc.yml")
-    monkeypatch.setattr(book, "BOOK", tmp_path)
-    monkeypatch.setattr(book, "GENERATED", tmp_path / "generated")
-    pages = book.toc_generated_pages()
+    shutil.copy(plan.BOOK / "_toc.yml", tmp_path / "_toc.yml")
+    monkeypatch.setattr(plan, "BOOK", tmp_path)
+    monkeypatch.setattr(plan, "GENERATED", tmp_path / "generated")
+    pages = plan.toc_generated_pages()
     assert "generated/quickstart" in pages and all(page.startswith("generated/") for page in pages)
     (tmp_path / "generated").mkdir()
     nbformat.write(nbformat.v4.new_notebook(), tmp_path / "generated" / "table3.ipynb")  # an executed page
-    missing = book.write_placeholders()
+    missing = html.write_placeholders()
     assert missing == [page for page in pages if page != "generated/table3"]
     text = (tmp_path / "generated" / "quickstart.md").read_text()
     assert "# Quick start" in text and "not been built yet" in text and "make notebook NB=quickstart" in text
     assert not (tmp_path / "generated" / "table3.md").exists()
     # executing the page later removes its placeholder: one source per page
     nbformat.write(nbformat.v4.new_notebook(), tmp_path / "generated" / "quickstart.ipynb")
-    assert "generated/quickstart" not in book.write_placeholders()
+    assert "generated/quickstart" not in html.write_placeholders()
     assert not (tmp_path / "generated" / "quickstart.md").exists()
+
+
+def test_every_notebook_parameter_declares_its_type():
+    untyped = [
+        f"{row.notebook}.{row.parameter}"
+        for row in parameters.notebook_parameters().itertuples()
+        if row.type in ("None", "Unknown type")
+    ]
+    assert untyped == []

@@ -4,8 +4,9 @@ import pandas as pd
 import pytest
 import torch
 
-from tsinsight import artifacts, book, data, results
+from tsinsight import artifacts, data, results
 from tsinsight.profiles import PROFILES, default_profile_name, get_profile
+from tsinsight.runner import parameters, plan
 
 
 def test_profiles_are_complete_and_ordered():
@@ -66,22 +67,22 @@ def test_result_tables_round_trip_and_name_what_is_missing():
 
 
 def test_parse_assignments_reads_literals_and_rejects_garbage():
-    assert book.parse_assignments(["beta=0.001", "dataset=ford_a", "levels=[0.1, 0.5]"]) == {
+    assert parameters.parse_assignments(["beta=0.001", "dataset=ford_a", "levels=[0.1, 0.5]"]) == {
         "beta": 0.001,
         "dataset": "ford_a",
         "levels": [0.1, 0.5],
     }
     with pytest.raises(ValueError, match="key=value"):
-        book.parse_assignments(["beta"])
+        parameters.parse_assignments(["beta"])
 
 
 def test_book_runs_cover_every_notebook_once_per_dataset():
-    runs = book.book_runs(["synthetic_anomaly", "ford_a"])
+    runs = plan.book_runs(["synthetic_anomaly", "ford_a"])
     names = [run.notebook for run in runs]
-    assert names[0] == "quickstart" and names[-3:] == ["reproduction", "rerunning", "glance"]
+    assert names[0] == "quickstart" and names[-3:] == ["glance", "reproduction", "rerunning"]
     assert names.count("train") == 2
     assert "fgsm" not in names, "a page for a data set that is not there"
-    every = book.book_runs(data.available())
-    assert {path.stem for path in book.NOTEBOOKS.glob("*.ipynb")} == {run.notebook for run in every}
+    every = plan.book_runs(data.available())
+    assert {path.stem for path in plan.NOTEBOOKS.glob("*.ipynb")} == {run.notebook for run in every}
     outputs = [run.output for run in every]
     assert len(outputs) == len(set(outputs)), "two runs would write the same page"

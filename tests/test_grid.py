@@ -1,7 +1,7 @@
 """The book's grid (issue 14): incremental builds, Dask execution in dependency order, a shared artifact cache.
 
 The grids here are tiny notebooks written into ``tmp_path`` under the real notebooks' names (so that the real
-rules of :func:`tsinsight.book.needs` apply); they write their result tables with the standard library only,
+rules of :func:`tsinsight.plan.needs` apply); they write their result tables with the standard library only,
 which keeps a kernel's start-up short.
 """
 
@@ -18,7 +18,7 @@ import nbformat
 import pytest
 from distributed import Client, WorkerPlugin
 
-from tsinsight import book, grid
+from tsinsight.runner import execute, grid, plan, stamps
 
 cloudpickle.register_pickle_by_value(sys.modules[__name__])  # the worker plugin below travels to the workers
 
@@ -47,17 +47,18 @@ rows = [path.read_text().splitlines()[1] for path in sorted(results.glob("accura
 (results / "table3.csv").write_text("dataset,accuracy\\n" + "\\n".join(rows) + f"\\n# {len(rows)} tables\\n")
 """
 RUNS = [
-    book.Run("train", {"dataset": "ford_a"}),
-    book.Run("train", {"dataset": "ecg_thorax"}),
-    book.Run("table3"),
-    book.Run("attributions", {"dataset": "ford_a"}),
-    book.Run("attributions", {"dataset": "ecg_thorax"}),
+    plan.Run("train", {"dataset": "ford_a"}),
+    plan.Run("train", {"dataset": "ecg_thorax"}),
+    plan.Run("table3"),
+    plan.Run("attributions", {"dataset": "ford_a"}),
+    plan.Run("attributions", {"dataset": "ecg_thorax"}),
 ]
 
 
-def _write_notebook(path: Path, parameters: str, source: str) -> None:
+def _write_notebook(path: Path, parameters: str, source: str, declaration: dict) -> None:
     notebook = nbformat.v4.new_notebook()
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    notebook.metadata["tsinsight"] = declaration
     notebook.cells = [
         nbformat.v4.new_markdown_cell(f"# {path.stem}"),
         nbformat.v4.new_code_cell(parameters, metadata={"tags": ["parameters"]}),
@@ -73,16 +74,16 @@ class _TinyBook(WorkerPlugin):
         self.paths = notebooks, book, generated
 
     def setup(self, worker):
-        from tsinsight import book
+        from tsinsight.runner import plan
 
-        book.NOTEBOOKS, book.BOOK, book.GENERATED = self.paths
+        plan.NOTEBOOKS, plan.BOOK, plan.GENERATED = self.paths
 
 
 @contextlib.contextmanager
 def _tiny_cluster():
     """A 2-worker local cluster (the runner's own) whose workers execute the tiny book; yields its address."""
     with grid.local_cluster(2) as cluster, Client(cluster) as client:
-        client.register_plugin(_TinyBook(book.NOTEBOOKS, book.BOOK, book.GENERATED))
+        client.register_plugin(_TinyBook(plan.NOTEBOOKS, plan.BOOK, plan.GENERATED))
         yield cluster.scheduler_address
 
 
@@ -90,12 +91,16 @@ def _tiny_cluster():
 def tiny_book(tmp_path, monkeypatch):
     notebooks = tmp_path / "notebooks"
     notebooks.mkdir()
-    _write_notebook(notebooks / "train.ipynb", 'profile = "smoke"\ndataset = "ford_a"', TRAIN)
-    _write_notebook(notebooks / "attributions.ipynb", 'profile = "smoke"\ndataset = "ford_a"', ATTRIBUTIONS)
-    _write_notebook(notebooks / "table3.ipynb", 'profile = "smoke"', TABLE3)
-    monkeypatch.setattr(book, "NOTEBOOKS", notebooks)
-    monkeypatch.setattr(book, "BOOK", tmp_path / "book")
-    monkeypatch.setattr(book, "GENERATED", tmp_path / "book" / "generated")
+    train = {"datasets": "all", "writes": ["accuracy_{dataset}"]}
+    _write_notebook(notebooks / "train.ipynb", 'profile = "smoke"\ndataset = "ford_a"', TRAIN, train)
+    attributions = {"datasets": "all", "writes": ["attributions_{dataset}"]}
+    _write_notebook(
+        notebooks / "attributions.ipynb", 'profile = "smoke"\ndataset = "ford_a"', ATTRIBUTIONS, attributions
+    )
+    _write_notebook(notebooks / "table3.ipynb", 'profile = "smoke"', TABLE3, {"reads": ["accuracy_"]})
+    monkeypatch.setattr(plan, "NOTEBOOKS", notebooks)
+    monkeypatch.setattr(plan, "BOOK", tmp_path / "book")
+    monkeypatch.setattr(plan, "GENERATED", tmp_path / "book" / "generated")
     return tmp_path
 
 
@@ -109,37 +114,39 @@ def _tables(artifacts: Path) -> dict[str, str]:
 
 
 def test_needs_follow_the_rules_and_the_book_order():
-    runs = book.book_runs(book.data.available())
+    runs = plan.book_runs(plan.data.available())
     by_name = {str(run): run for run in runs}
     for run in runs:
-        assert all(runs.index(other) < runs.index(run) for other in book.needs(run, runs))
-    assert book.needs(by_name["attributions.ipynb dataset=ford_a"], runs) == [by_name["train.ipynb dataset=ford_a"]]
-    assert {other.notebook for other in book.needs(by_name["table3.ipynb"], runs)} == {"train"}
-    assert {other.notebook for other in book.needs(by_name["suppression_summary.ipynb"], runs)} == {"suppression"}
-    assert book.needs(by_name["reproduction.ipynb"], runs) == runs[: runs.index(by_name["reproduction.ipynb"])]
-    assert book.needs(by_name["train.ipynb dataset=ford_a"], runs) == []
+        assert all(runs.index(other) < runs.index(run) for other in plan.needs(run, runs))
+    assert plan.needs(by_name["attributions.ipynb dataset=ford_a"], runs) == [by_name["train.ipynb dataset=ford_a"]]
+    assert {other.notebook for other in plan.needs(by_name["table3.ipynb"], runs)} == {"train"}
+    assert {other.notebook for other in plan.needs(by_name["suppression_summary.ipynb"], runs)} == {"suppression"}
+    writers = [run for run in runs if run.writes and run.notebook not in ("reproduction", "glance")]
+    assert plan.needs(by_name["reproduction.ipynb"], runs) == writers  # it judges every table
+    assert plan.needs(by_name["train.ipynb dataset=ford_a"], runs) == []
+    assert runs.index(by_name["glance.ipynb"]) > runs.index(by_name["robustness.ipynb"]), "read before written"
 
 
 def test_unchanged_second_build_executes_nothing(tiny_book, capsys):
-    assert len(book.execute_all(RUNS, "smoke")) == 5
-    assert book.execute_all(RUNS, "smoke") == []
+    assert len(execute.execute_all(RUNS, "smoke")) == 5
+    assert execute.execute_all(RUNS, "smoke") == []
     assert capsys.readouterr().out.count(": up to date") == 5
     # a changed notebook re-executes its runs and says why; the table it writes is unchanged, so table3 is not
-    train = book.NOTEBOOKS / "train.ipynb"
+    train = plan.NOTEBOOKS / "train.ipynb"
     train.write_text(train.read_text().replace("# train", "# Training"))
-    assert [str(run) for run, _ in book.execute_all(RUNS, "smoke")] == [str(RUNS[0]), str(RUNS[1])]
+    assert [str(run) for run, _ in execute.execute_all(RUNS, "smoke")] == [str(RUNS[0]), str(RUNS[1])]
     assert "notebook changed, executing" in capsys.readouterr().out
-    assert [str(run) for run, _ in book.execute_all(RUNS, "smoke", force=True)] == [str(run) for run in RUNS]
+    assert [str(run) for run, _ in execute.execute_all(RUNS, "smoke", force=True)] == [str(run) for run in RUNS]
     # a page of another profile never stays in the book
-    book.remove_foreign_pages(RUNS, "cpu")
-    assert not list(book.GENERATED.rglob("*.ipynb"))
+    stamps.remove_foreign_pages(RUNS, "cpu")
+    assert not list(plan.GENERATED.rglob("*.ipynb"))
 
 
 def test_two_workers_give_the_serial_tables_and_a_rebuild_executes_nothing(tiny_book, monkeypatch):
     serial = _use_artifacts(monkeypatch, tiny_book / "serial")
-    book.execute_all(RUNS, "smoke")
+    execute.execute_all(RUNS, "smoke")
     parallel = _use_artifacts(monkeypatch, tiny_book / "parallel")
-    monkeypatch.setattr(book, "GENERATED", tiny_book / "book" / "parallel")
+    monkeypatch.setattr(plan, "GENERATED", tiny_book / "book" / "parallel")
     with _tiny_cluster() as scheduler:
         assert len(grid.execute_all(RUNS, "smoke", scheduler=scheduler)) == 5
         assert grid.execute_all(RUNS, "smoke", scheduler=scheduler) == []
@@ -154,7 +161,7 @@ def test_a_killed_worker_run_is_retried(tiny_book, monkeypatch):
     with _tiny_cluster() as scheduler:
         executed = grid.execute_all(RUNS[:1], "smoke", scheduler=scheduler)
     assert [str(run) for run, _ in executed] == [str(RUNS[0])]
-    assert not (artifacts / "kill-once").exists() and (book.GENERATED / "train" / "ford_a.ipynb").exists()
+    assert not (artifacts / "kill-once").exists() and (plan.GENERATED / "train" / "ford_a.ipynb").exists()
 
 
 FIT = """

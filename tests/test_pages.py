@@ -7,8 +7,9 @@ import pandas as pd
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from tsinsight import pages
 from tsinsight.report import format_mean_ci, mean_ci, public_source, reader_table
+from tsinsight.runner import execute as pages
+from tsinsight.runner.plan import Run
 
 
 def notebook(pattern: str | None = "{label} — training") -> nbformat.NotebookNode:
@@ -26,25 +27,26 @@ def notebook(pattern: str | None = "{label} — training") -> nbformat.NotebookN
     return nb
 
 
-def test_finish_titles_the_page_from_its_pattern_and_adds_the_rerun_box(tmp_path):
-    path = tmp_path / "ford_a.ipynb"
-    nbformat.write(notebook(), path)
-    pages.finish(path, "train", {"dataset": "ford_a", "beta": 0.001, "betas": [0.0, 0.1]}, "cpu")
-    cells = nbformat.read(path, as_version=4).cells
+def test_finish_titles_the_page_from_its_pattern_and_adds_the_rerun_box():
+    page = notebook()
+    run = Run("train", {"dataset": "ford_a", "beta": 0.001, "betas": [0.0, 0.1]})
+    pages.finish(page, run, "cpu", 12.3, {"profile": "cpu"})
+    cells = page.cells
     assert cells[0].source == "# FordA — training\n\nIntro."
-    assert cells[2].metadata.tags == ["injected-parameters", "hide-input"]
-    assert cells[4].cell_type == "markdown" and "page_header" in cells[3].source
-    assert 'make notebook NB=train P="dataset=ford_a beta=0.001 betas=[0.0,0.1]" PROFILE=cpu\n' in cells[4].source
-    assert "{download}`notebooks/train.ipynb </../notebooks/train.ipynb>`" in cells[4].source
+    assert "executed by `make book` in 12 s with profile `cpu`" in cells[1].source
+    assert cells[2].metadata.tags == ["parameters", "remove-cell"]
+    assert cells[3].metadata.tags == ["injected-parameters", "hide-input"]
+    assert cells[5].cell_type == "markdown" and "page_header" in cells[4].source
+    assert 'make notebook NB=train P="dataset=ford_a beta=0.001 betas=[0.0,0.1]" PROFILE=cpu\n' in cells[5].source
+    assert "{download}`notebooks/train.ipynb </../notebooks/train.ipynb>`" in cells[5].source
+    assert page.metadata["tsinsight"] == {"profile": "cpu"}, "the stamp replaces the title pattern"
 
 
-def test_finish_keeps_the_title_without_a_pattern_and_names_a_missing_parameter(tmp_path):
-    path = tmp_path / "table3.ipynb"
-    nbformat.write(notebook(pattern=None), path)
-    pages.finish(path, "table3", {}, "smoke")
-    executed = nbformat.read(path, as_version=4)
-    assert executed.cells[0].source.startswith("# Training a classifier")
-    assert "make notebook NB=table3 PROFILE=smoke\n" in executed.cells[4].source
+def test_finish_keeps_the_title_without_a_pattern_and_names_a_missing_parameter():
+    page = notebook(pattern=None)
+    pages.finish(page, Run("table3"), "smoke", 1.0, {})
+    assert page.cells[0].source.startswith("# Training a classifier")
+    assert "make notebook NB=table3 PROFILE=smoke\n" in page.cells[5].source
     with pytest.raises(ValueError, match="'seed'"):
         pages.page_title(notebook("{label} — seed {seed}"), {"dataset": "ford_a"})
 

@@ -10,8 +10,9 @@ import pandas as pd
 import pytest
 
 from tsinsight.evaluation.ranking import critical_difference, mean_rank_interval, nemenyi_q
-from tsinsight.evaluation.suppression import auc_table, method_ranking
-from tsinsight.plotting import critical_difference_diagram, method_label
+from tsinsight.evaluation.suppress import auc_table, method_ranking
+from tsinsight.plotting import critical_difference_diagram
+from tsinsight.report import method_label
 
 matplotlib.use("Agg")
 

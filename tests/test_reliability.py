@@ -28,7 +28,7 @@ from tsinsight.evaluation.ground_truth import ground_truth_scores, ground_truth_
 from tsinsight.evaluation.jacobian import average_jacobian
 from tsinsight.evaluation.landscape import loss_landscape
 from tsinsight.evaluation.sanity import sanity_check
-from tsinsight.evaluation.suppression import suppression
+from tsinsight.evaluation.suppress import suppression
 from tsinsight.explainer import TSInsight
 from tsinsight.models import AutoEncoder, CNNClassifier
 from tsinsight.profiles import get_profile
@@ -406,10 +406,10 @@ def test_killed_notebook_leaves_no_half_page(tmp_path):
     script = textwrap.dedent(
         f"""
         from pathlib import Path
-        from tsinsight import book
-        book.NOTEBOOKS, book.BOOK = Path({str(notebooks)!r}), Path({str(book_dir)!r})
-        book.GENERATED = book.BOOK / "generated"
-        book.execute(book.Run("slow"), "smoke")
+        from tsinsight.runner import execute, plan
+        plan.NOTEBOOKS, plan.BOOK = Path({str(notebooks)!r}), Path({str(book_dir)!r})
+        plan.GENERATED = plan.BOOK / "generated"
+        execute.execute(plan.Run("slow"), "smoke")
         """
     )
     process = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, start_new_session=True)

@@ -11,7 +11,7 @@ from toys import toy_dataset
 
 from tsinsight import attribution, experiments, zoo
 from tsinsight.evaluation.faithfulness import faithfulness_table
-from tsinsight.evaluation.suppression import (
+from tsinsight.evaluation.suppress import (
     FILLERS,
     ORDERS,
     ROAD_NOISE,

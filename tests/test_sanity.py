@@ -7,7 +7,12 @@ import pytest
 import torch
 
 from tsinsight.data import from_arrays
-from tsinsight.evaluation.sanity import cascade_layers, cascading_randomisation, rank_correlation, sanity_check
+from tsinsight.evaluation.sanity import (
+    cascade_layers,
+    cascading_randomisation,
+    per_sample_rank_correlation,
+    sanity_check,
+)
 from tsinsight.explainer import TSInsight
 from tsinsight.models import AutoEncoder, CNNClassifier, LSTMClassifier
 from tsinsight.training import TrainConfig
@@ -52,7 +57,7 @@ def test_cascading_randomisation_changes_one_more_layer_per_step_and_spares_the_
 def test_rank_correlation_per_sample():
     a = np.array([[[1.0, 2.0, 3.0]], [[1.0, 2.0, 3.0]], [[1.0, 1.0, 1.0]]])
     b = np.array([[[2.0, 4.0, 9.0]], [[3.0, 2.0, 1.0]], [[1.0, 2.0, 3.0]]])
-    np.testing.assert_allclose(rank_correlation(a, b), [1.0, -1.0, np.nan])
+    np.testing.assert_allclose(per_sample_rank_correlation(a, b), [1.0, -1.0, np.nan])
 
 
 def test_correlation_is_one_without_randomisation_and_drops_after():

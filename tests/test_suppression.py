@@ -7,7 +7,7 @@ import torch
 from torch import nn
 
 from tsinsight.attribution import METHODS
-from tsinsight.evaluation.suppression import (
+from tsinsight.evaluation.suppress import (
     area_under_curve,
     auc_table,
     example_index,

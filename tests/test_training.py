@@ -40,13 +40,13 @@ def test_defaults_are_table_2():
     assert config.weight_decay > 0 and config.device is None and config.progress is True
 
 
-def test_for_profile_takes_the_profile_epochs_and_overrides():
-    config = TrainConfig.for_profile("cpu", seed=3, batch_size=32)
+def test_a_profile_gives_its_epochs_to_the_train_config_with_overrides():
+    config = get_profile("cpu").train_config(seed=3, batch_size=32)
     assert (config.max_epochs, config.seed, config.batch_size) == (get_profile("cpu").max_epochs, 3, 32)
     with pytest.raises(TypeError, match="unknown TrainConfig fields"):
-        TrainConfig.for_profile("smoke", learning_rate=1.0)
+        get_profile("smoke").train_config(learning_rate=1.0)
     with pytest.raises(ValueError, match="unknown profile"):
-        TrainConfig.for_profile("huge")
+        get_profile("huge")
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,7 @@ points "by the absolute magnitude of the corresponding feature attribution". The
 its Fig. 4 caption define them:
 
 - ``none``: no importance measure; a constant. The paper's *None* line is the unsuppressed input, which
-  :func:`tsinsight.evaluation.suppression.suppression` evaluates when given ``attribution=None``; the
+  :func:`tsinsight.evaluation.suppress.suppression` evaluates when given ``attribution=None``; the
   constant exists so that every name yields an array (ranking it gives a fixed pseudo-random order).
 - ``random``: uniform noise from ``numpy.random.default_rng(seed)``.
 - ``input_magnitude``: ``|x|``.
@@ -40,6 +40,7 @@ from __future__ import annotations
 import contextlib
 import warnings
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -58,24 +59,8 @@ from captum.attr import (
 from torch import nn
 
 from tsinsight.artifacts import cached, fingerprint
+from tsinsight.checks import check_inputs
 from tsinsight.models import evaluating
-
-METHODS: tuple[str, ...] = (
-    "none",
-    "random",
-    "input_magnitude",
-    "occlusion",
-    "tsinsight",
-    "palacio",
-    "gradient",
-    "gradient_x_input",
-    "integrated_gradients",
-    "smoothgrad",
-    "guided_backprop",
-    "gradcam",
-    "guided_gradcam",
-)
-EXPLAINER_METHODS: tuple[str, ...] = ("tsinsight", "palacio")
 
 IG_STEPS = 100  # the paper's 100 discrete steps between the zero baseline and the input
 SMOOTHGRAD_SAMPLES = 100  # the paper's 100 noise vectors
@@ -136,13 +121,10 @@ def attribute(
         if not isinstance(value, int) or value < 1:
             raise ValueError(f"{name} must be a positive integer, got {value!r}")
 
-    if method == "none":
-        result = np.ones_like(x_np)
-    elif method == "random":
-        result = np.random.default_rng(seed).random(x_np.shape, dtype=np.float32)
-    elif method == "input_magnitude":
-        result = np.abs(x_np)
-    elif method in EXPLAINER_METHODS:
+    kind = TABLE[method].kind
+    if kind == "baseline":
+        result = TABLE[method].compute(x_np, seed)
+    elif kind == "explainer":
         result = _explainer_attribution(method, classifier, explainer, x_np, batch_size)
     else:
         result = _model_attribution(method, classifier, x_np, seed, batch_size, n_steps, n_samples, progress)
@@ -199,79 +181,6 @@ def cached_attribute(
     )
 
 
-# ---------------------------------------------------------------------------------------------- input checks
-def check_model(model: nn.Module, what: str = "classifier") -> torch.device:
-    """The one device of ``model``'s weights, after checking they are float32 and all on that device."""
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"the {what} must be a torch.nn.Module, got {type(model).__name__}")
-    tensors = [*model.parameters(), *model.buffers()]
-    if not tensors:
-        raise ValueError(f"the {what} has no parameters: pass a trained model")
-    devices = sorted({str(tensor.device) for tensor in tensors})
-    if len(devices) > 1:
-        raise ValueError(
-            f"the {what}'s weights are on several devices ({', '.join(devices)}): move it with .to(device)"
-        )
-    if devices[0] == "meta":
-        raise ValueError(f"the {what} is on the 'meta' device and holds no weights: load or move it to a real device")
-    dtypes = sorted({str(t.dtype) for t in tensors if t.is_floating_point() and t.dtype != torch.float32})
-    if dtypes:
-        raise TypeError(
-            f"the {what}'s weights are {', '.join(dtypes)} but inputs are fed as torch.float32: call {what}.float()"
-        )
-    return tensors[0].device
-
-
-def check_inputs(
-    x, *, what: str = "x", model: nn.Module | None = None, y=None, model_name: str = "classifier", ndim: int | None = 3
-) -> None:
-    """Raise one clear error when ``x`` (and labels ``y`` for ``model``) cannot be evaluated; return nothing.
-
-    ``x``: a numpy array or tensor of real numbers, ``(n, channels, length)`` (any ``(n, ...)`` with
-    ``ndim=None``), non-empty, finite. ``model`` (when given): float32 weights on one device, taking
-    ``x``'s channels. ``y`` (when given): one integer class index per input, within the classes of ``model``
-    (the width of its output, run on one input).
-    """
-    dtype = x.dtype if isinstance(x, (torch.Tensor, np.ndarray)) else np.asarray(x).dtype
-    if dtype in (torch.bool, torch.complex64, torch.complex128) or (
-        isinstance(dtype, np.dtype) and dtype.kind not in "iuf"
-    ):
-        raise TypeError(f"{what} must hold real numbers, got dtype {dtype}")
-    shape = tuple(x.shape) if isinstance(x, (torch.Tensor, np.ndarray)) else np.shape(x)
-    if ndim is not None and len(shape) != ndim:
-        raise ValueError(f"{what} must be shaped (n, channels, length), got shape {shape}")
-    if len(shape) < 2 or shape[0] == 0:
-        raise ValueError(
-            f"{what} is empty or not a batch (shape {shape}): pass a non-empty batch (n, channels, length)"
-        )
-    finite = torch.isfinite(x) if isinstance(x, torch.Tensor) else np.isfinite(np.asarray(x))
-    if not bool(finite.all()):
-        bad = int((~finite).sum())
-        raise ValueError(f"{what} holds {bad} NaN or infinite values: clean or impute the data first")
-    if model is None:
-        return
-    device = check_model(model, model_name)
-    expected = getattr(model, "n_channels", None)
-    if expected is not None and ndim == 3 and shape[1] != expected:
-        raise ValueError(f"the {model_name} takes {expected} channels but {what} has {shape[1]}")
-    if y is None:
-        return
-    labels = y.detach().cpu().numpy() if isinstance(y, torch.Tensor) else np.asarray(y)
-    if labels.shape != (shape[0],):
-        raise ValueError(f"y must hold one label per input: expected shape ({shape[0]},), got {labels.shape}")
-    if labels.dtype.kind not in "iu":
-        raise ValueError(f"labels must be integer class indices, got dtype {labels.dtype}")
-    first = torch.as_tensor(np.asarray(x[:1].detach().cpu() if isinstance(x, torch.Tensor) else x[:1]))
-    with evaluating(model, gradients=False), torch.no_grad():
-        n_classes = model(first.float().to(device)).shape[-1]
-    low, high = int(labels.min()), int(labels.max())
-    if low < 0 or high >= n_classes:
-        raise ValueError(
-            f"y holds labels from {low} to {high} but the {model_name} has {n_classes} classes (0..{n_classes - 1}): "
-            "labels must be class indices of this model"
-        )
-
-
 def _check_input(classifier: nn.Module, x: np.ndarray | torch.Tensor) -> np.ndarray:
     check_inputs(x, model=classifier)
     x_np = x.detach().cpu().numpy() if isinstance(x, torch.Tensor) else np.asarray(x)
@@ -313,17 +222,17 @@ def _model_attribution(
     progress: bool,
 ) -> np.ndarray:
     device = next(classifier.parameters()).device
-    compute = _GRADIENT_METHODS[method]
+    compute = TABLE[method].compute
     # Inputs per forward pass are samples × expansion; chunk the samples so one pass stays near batch_size.
-    expansion = {"integrated_gradients": n_steps, "smoothgrad": n_samples}.get(method, 1)
-    chunk = max(1, batch_size // expansion) if method in ("integrated_gradients", "smoothgrad") else batch_size
+    expansion = {"n_steps": n_steps, "n_samples": n_samples, None: 1}[TABLE[method].expansion]
+    chunk = max(1, batch_size // expansion)
     starts = range(0, len(x), chunk)
     if progress:
         from tqdm.auto import tqdm
 
         starts = tqdm(starts, desc=method, leave=False)
     parts = []
-    gradients = method != "occlusion"  # occlusion only runs forward passes, which cuDNN's RNNs support
+    gradients = TABLE[method].gradient_based  # occlusion only runs forward passes, which cuDNN's RNNs support
     with (
         evaluating(classifier, gradients=gradients),
         torch.random.fork_rng(devices=[device] if device.type == "cuda" else []),
@@ -415,16 +324,54 @@ def _occlusion(classifier: nn.Module, inputs: torch.Tensor, *, batch_size: int, 
     )
 
 
-_GRADIENT_METHODS: dict[str, Callable[..., torch.Tensor]] = {
-    "occlusion": _occlusion,
-    "gradient": _gradient,
-    "gradient_x_input": _gradient_x_input,
-    "integrated_gradients": _integrated_gradients,
-    "smoothgrad": _smoothgrad,
-    "guided_backprop": _guided_backprop,
-    "gradcam": _gradcam,
-    "guided_gradcam": _guided_gradcam,
+@dataclass(frozen=True)
+class Method:
+    """One attribution method: its name, its label in figures and tables, how it is computed and its kind.
+
+    ``kind``: ``baseline`` (computed from the input alone: ``compute(x, seed)``), ``explainer`` (read from a
+    fitted TSInsight in that mode) or ``model`` (Captum on the classifier, one chunk of inputs at a time:
+    ``compute(classifier, inputs, batch_size=, n_steps=, n_samples=)``; ``expansion`` names the setting that
+    multiplies the model inputs per sample).
+    """
+
+    name: str
+    label: str
+    kind: str
+    gradient_based: bool = False
+    compute: Callable[..., Any] | None = None
+    expansion: str | None = None
+
+
+# The paper's thirteen, in the order of its Fig. 4 legend.
+TABLE: dict[str, Method] = {
+    method.name: method
+    for method in (
+        Method("none", "None", "baseline", compute=lambda x, seed: np.ones_like(x)),
+        Method("random", "Random", "baseline", compute=lambda x, seed: _uniform(x, seed)),
+        Method("input_magnitude", "Input magnitude", "baseline", compute=lambda x, seed: np.abs(x)),
+        Method("occlusion", "Occlusion", "model", compute=_occlusion),
+        Method("tsinsight", "TSInsight", "explainer"),
+        Method("palacio", "Palacio et al.", "explainer"),
+        Method("gradient", "Gradient", "model", True, _gradient),
+        Method("gradient_x_input", "Gradient ⊙ Input", "model", True, _gradient_x_input),
+        Method("integrated_gradients", "Integrated Gradients", "model", True, _integrated_gradients, "n_steps"),
+        Method("smoothgrad", "SmoothGrad", "model", True, _smoothgrad, "n_samples"),
+        Method("guided_backprop", "Guided Backprop", "model", True, _guided_backprop),
+        Method("gradcam", "GradCAM", "model", True, _gradcam),
+        Method("guided_gradcam", "Guided GradCAM", "model", True, _guided_gradcam),
+    )
 }
+METHODS: tuple[str, ...] = tuple(TABLE)
+EXPLAINER_METHODS: tuple[str, ...] = tuple(name for name, method in TABLE.items() if method.kind == "explainer")
+
+
+def label(name: str) -> str:
+    """The readable name of attribution method ``name`` (the name itself for one the table does not hold)."""
+    return TABLE[name].label if name in TABLE else name
+
+
+def _uniform(x: np.ndarray, seed: int) -> np.ndarray:
+    return np.random.default_rng(seed).random(x.shape, dtype=np.float32)
 
 
 def _weights(obj: Any) -> list[np.ndarray]:

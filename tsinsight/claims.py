@@ -7,70 +7,24 @@ rule that decides each verdict lives here, once, with the tolerance it uses.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-
 import numpy as np
 import pandas as pd
 
 from tsinsight import paper, results
-from tsinsight.report import verdict_text
+from tsinsight.runner import plan
+from tsinsight.training import learnt
+from tsinsight.verdicts import VERDICTS, Claim, frame, show  # noqa: F401  (the notebooks call claims.show)
 
 # How far our classifier's accuracy may sit from the paper's and still count as the same (percentage points).
 ACCURACY_TOLERANCE = 3.0
 # How much accuracy TSInsight may lose against the classifier and still "keep" it (the paper's worst: ECG Thorax, −1.94).
 KEEP_TOLERANCE = 2.0
-# A model must remove at least this share of the errors of always answering the majority class to count as trained:
-# below it there is nothing to explain or to attack (a share, so that it also works on imbalanced Forest Cover).
-LEARNT_SHARE = 0.2
 # Fig. 5: TSInsight's share of near-zero singular values must exceed Palacio et al.'s by this much.
 CONTRACTION_MARGIN = 0.05
 # Fig. 6: "on par" with Palacio et al. means within this much accuracy under attack.
 PAR_TOLERANCE = 0.02
 # Fig. 8: share of grid points with a positive semi-definite Hessian that we call "nearly convex".
 CONVEX_SHARE = 0.8
-
-VERDICTS = {True: "reproduced", False: "not reproduced", None: "not comparable"}
-
-
-@dataclass
-class Claim:
-    """One claim of the paper beside our measurement."""
-
-    figure: str
-    dataset: str
-    claim: str
-    paper: str
-    ours: str
-    holds: bool | None  # None: not comparable
-    why: str = ""  # why it is not comparable, or the rule behind the verdict
-    difference: float | None = None
-
-    @property
-    def verdict(self) -> str:
-        return VERDICTS[self.holds]
-
-    def text(self) -> str:
-        """The claim as one Markdown sentence (paper, ours, verdict)."""
-        evidence = f"{self.ours}." + (f" {self.why}" if self.why else "")
-        return verdict_text(self.claim, self.holds, evidence)
-
-
-def show(claims: list[Claim]) -> None:
-    """Display claims in a notebook, one paragraph each."""
-    from IPython.display import Markdown, display
-
-    for claim in claims:
-        display(Markdown(claim.text()))
-
-
-def frame(claims: list[Claim]) -> pd.DataFrame:
-    """Claims as a table (one row each, with the verdict spelled out)."""
-    return pd.DataFrame([{**asdict(c), "verdict": c.verdict} for c in claims])
-
-
-def learnt(accuracy: float, majority: float) -> bool:
-    """Whether a model with this accuracy (a fraction) removed ``LEARNT_SHARE`` of the majority-class guess's errors."""
-    return accuracy >= majority + LEARNT_SHARE * (1 - majority)
 
 
 def _mean_std(values: pd.Series, scale: float = 1.0, unit: str = "") -> str:
@@ -396,33 +350,40 @@ def instance_claims(table: pd.DataFrame) -> list[Claim]:
     ]
 
 
-# (figure, result-table name or prefix, function); a prefix ending in "_" gathers every data set's table.
-_SOURCES = [
-    ("Table 3", "accuracy_", None),
-    ("Section 5", "weights_", sparse_output_claims),
-    ("Fig. 4", "ranking_suppression", suppression_claims),
-    ("Fig. 5", "jacobian_", jacobian_claims),
-    ("Fig. 6", "fgsm_", fgsm_claims),
-    ("Fig. 8", "landscape_", landscape_claims),
-    ("Fig. 9", "architectures_", architectures_claims),
-    ("Section 6.2", "instance_vs_model_", instance_claims),
-]
+def _cnn_table3_claims(accuracies: pd.DataFrame, profile: str) -> list[Claim]:
+    """Table 3 from every data set's accuracy table at once, the CNN rows only (Table 3's classifier)."""
+    cnn = accuracies[accuracies["kind"].fillna("cnn") == "cnn"] if "kind" in accuracies else accuracies
+    return table3_claims(cnn.drop(columns="table"), profile)
+
+
+# The judge of each figure's claims: one data set's table at a time, or (Table 3) all of them with the profile.
+# Which result tables each is judged from, the notebook that writes them declares ("claims" in its metadata).
+JUDGES = {
+    "Table 3": _cnn_table3_claims,
+    "Section 5": sparse_output_claims,
+    "Fig. 4": suppression_claims,
+    "Fig. 5": jacobian_claims,
+    "Fig. 6": fgsm_claims,
+    "Fig. 8": landscape_claims,
+    "Fig. 9": architectures_claims,
+    "Section 6.2": instance_claims,
+}
+_WHOLE = {"Table 3"}
+
+
+def _judged(figure: str, tables: pd.DataFrame, profile: str) -> list[Claim]:
+    judge = JUDGES[figure]
+    if figure in _WHOLE:
+        return judge(tables, profile)
+    return [claim for _, group in tables.groupby("table", sort=True) for claim in judge(group.drop(columns="table"))]
 
 
 def all_claims(profile: str) -> pd.DataFrame:
     """Every claim of the paper judged from the result tables of ``profile``; missing tables give "not run" rows."""
     claims: list[Claim] = []
-    for figure, name, judge in _SOURCES:
+    for figure, prefix in plan.claim_sources():
         try:
-            if judge is None:
-                table = results.load_all(name, profile)
-                table = table[table["kind"].fillna("cnn") == "cnn"] if "kind" in table else table
-                claims += table3_claims(table, profile)
-            elif name.endswith("_"):
-                for _, group in results.load_all(name, profile).groupby("table", sort=True):
-                    claims += judge(group.drop(columns="table"))
-            else:
-                claims += judge(results.load(name, profile))
+            claims += _judged(figure, results.load_all(prefix, profile), profile)
         except FileNotFoundError:
             claims.append(Claim(figure, "–", f"the claims of {figure}", "–", "not run", None, "No result table yet."))
     if profile == "smoke":  # one epoch on tiny subsets shows that the pipeline runs, not what the method does

@@ -36,18 +36,18 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from tsinsight.attribution import attribute, check_inputs, check_model
-from tsinsight.models import evaluating, rnn_backward_allowed
-from tsinsight.training import (
+from tsinsight.attribution import attribute
+from tsinsight.checks import (
     Batch,
-    TrainConfig,
-    accuracy,
     check_autoencoder,
     check_classifier,
     check_data,
+    check_inputs,
+    check_model,
     check_splits,
-    fit,
 )
+from tsinsight.models import evaluating, rnn_backward_allowed
+from tsinsight.training import TrainConfig, accuracy, fit
 
 MODES = ("tsinsight", "palacio", "sparsity_only", "saliency")
 SALIENCY_C = 10.0  # the paper's constant C scaling the saliency-weighted sparsity term

@@ -45,6 +45,12 @@ def hyperparameters(dataset: str) -> tuple[float, float]:
     return row["gamma"], row["beta"]
 
 
+def starting_weights(dataset: str) -> tuple[float, float]:
+    """Where the tuning of ``dataset``'s γ, β starts: Table 3's row, or Table 2's defaults for a data set the
+    paper does not have."""
+    return hyperparameters(dataset) if dataset in TABLE3 else (TABLE2["gamma"], TABLE2["beta"])
+
+
 def label(dataset: str) -> str:
     """The paper's name for ``dataset`` (Table 1), or the name itself for a data set the paper does not have."""
     return TABLE1.get(dataset, {}).get("label", dataset)

@@ -6,14 +6,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 import seaborn as sns
 
-# One colour per attribution method and model variant, all distinct.
-_NAMES = [
-    "none", "random", "input_magnitude", "occlusion", "tsinsight", "palacio", "gradient", "gradient_x_input",
-    "integrated_gradients", "smoothgrad", "guided_backprop", "gradcam", "guided_gradcam",
-    "classifier", "autoencoder", "sparsity_only", "saliency", "input",
-]  # fmt: skip
-# The headline variants get fixed strong hues; the others take tab20's strong hues first (in the order of
-# _BY_PROMINENCE, so the variants of Figs. 1-2 and the common baselines stay readable), then its pale ones.
+from tsinsight.report import method_label
+
+# One colour per attribution method (tsinsight.attribution.TABLE) and model variant, all distinct. The headline
+# variants get fixed strong hues; the others take tab20's strong hues first (in the order of _BY_PROMINENCE, so
+# the variants of Figs. 1-2 and the common baselines stay readable), then its pale ones.
 _FIXED = {"tsinsight": "#d62728", "palacio": "#1f77b4", "classifier": "#2ca02c", "input": "#444444", "none": "#7f7f7f"}
 _TAB20 = sns.color_palette("tab20", 20).as_hex()
 _POOL = iter(c for c in _TAB20[0::2] + _TAB20[1::2] if c not in _FIXED.values())
@@ -22,27 +19,11 @@ _BY_PROMINENCE = [
     "guided_backprop", "smoothgrad", "gradient_x_input", "guided_gradcam", "input_magnitude", "random",
 ]  # fmt: skip
 METHOD_COLORS: dict[str, str] = dict(_FIXED) | {name: next(_POOL) for name in _BY_PROMINENCE}
-assert set(METHOD_COLORS) == set(_NAMES), "every method and variant needs a colour"
-
-# Readable names for legends and tables.
-METHOD_LABELS: dict[str, str] = {
-    "none": "None", "random": "Random", "input_magnitude": "Input magnitude", "occlusion": "Occlusion",
-    "tsinsight": "TSInsight", "palacio": "Palacio et al.", "gradient": "Gradient",
-    "gradient_x_input": "Gradient ⊙ Input", "integrated_gradients": "Integrated Gradients",
-    "smoothgrad": "SmoothGrad", "guided_backprop": "Guided Backprop", "gradcam": "GradCAM",
-    "guided_gradcam": "Guided GradCAM", "classifier": "Classifier", "autoencoder": "Auto-encoder",
-    "sparsity_only": "Sparsity only", "saliency": "Saliency-driven γ*/β*", "input": "Input",
-}  # fmt: skip
 
 
 def method_color(name: str) -> str:
     """The book-wide colour of a method or model variant (grey for names the book does not know)."""
     return METHOD_COLORS.get(name, "#999999")
-
-
-def method_label(name: str) -> str:
-    """The readable name of a method or model variant."""
-    return METHOD_LABELS.get(name, name)
 
 
 def plot_series(ax, x, *, channel_names=None, title=None, color=None, alpha=1.0, label_channels=True):

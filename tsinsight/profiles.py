@@ -6,9 +6,11 @@ budget is never repeated in a notebook.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 
 import torch
+
+from tsinsight.training import TrainConfig
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,23 @@ class Profile:
 
     def as_dict(self) -> dict:
         return asdict(self)
+
+    def run_seeds(self, runs: int | None = None) -> range:
+        """Run seeds ``0..runs-1`` (``None``: this profile's number of runs), checked."""
+        count = self.runs if runs is None else runs
+        if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+            raise ValueError(f"runs must be a positive integer or None (the profile's), got {runs!r}")
+        return range(count)
+
+    def train_config(self, seed: int = 0, **overrides) -> TrainConfig:
+        """Table 2 with this profile's epoch cap, batch size and learning rate, and ``seed``."""
+        unknown = set(overrides) - {f.name for f in fields(TrainConfig)}
+        if unknown:
+            raise TypeError(
+                f"unknown TrainConfig fields {sorted(unknown)}; known: {[f.name for f in fields(TrainConfig)]}"
+            )
+        settings = dict(max_epochs=self.max_epochs, batch_size=self.batch_size, lr=self.lr, seed=seed)
+        return TrainConfig(**(settings | overrides))
 
 
 PROFILES: dict[str, Profile] = {

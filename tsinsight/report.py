@@ -22,7 +22,7 @@ import torch
 from IPython.display import Markdown, display
 from scipy import stats
 
-from tsinsight import data
+from tsinsight import attribution, data
 from tsinsight.profiles import get_profile
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -149,3 +149,15 @@ def reader_table(frame: pd.DataFrame, precision: int = 2):
     if isinstance(frame.index, pd.RangeIndex) and frame.index.name is None:
         styled = styled.hide(axis="index")
     return styled
+
+
+# Readable names of the model variants that figures show beside the attribution methods.
+VARIANT_LABELS = {
+    "classifier": "Classifier", "autoencoder": "Auto-encoder", "sparsity_only": "Sparsity only",
+    "saliency": "Saliency-driven γ*/β*", "input": "Input",
+}  # fmt: skip
+
+
+def method_label(name: str) -> str:
+    """The readable name of an attribution method (:data:`tsinsight.attribution.TABLE`) or a model variant."""
+    return VARIANT_LABELS.get(name) or attribution.label(name)

@@ -31,9 +31,10 @@ from torch import nn
 from torch.func import functional_call, vmap
 from tqdm import tqdm
 
+from tsinsight.checks import Batch, check_splits
 from tsinsight.explainer import TSInsight, check_unchanged, state_snapshot, warn_if_capped
 from tsinsight.models import rnn_backward_allowed
-from tsinsight.training import Batch, TrainConfig, accuracy, check_splits, history_frame, resolve_device
+from tsinsight.training import TrainConfig, accuracy, history_frame, resolve_device
 
 # The modes whose loss is a function of the auto-encoder's output (and x, y) alone: "palacio" trains only the
 # decoder and "saliency" needs per-input saliency maps, so those are fitted one by one with TSInsight.fit.

@@ -13,7 +13,7 @@ import copy
 import dataclasses
 import math
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,12 +23,10 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm import tqdm
 
+from tsinsight.checks import Batch, as_tensor, check_autoencoder, check_classifier, check_splits
 from tsinsight.models import evaluating
-from tsinsight.profiles import Profile, get_profile
 
 HISTORY_COLUMNS = ["epoch", "train_loss", "val_loss", "val_metric", "lr", "seconds"]
-
-Batch = tuple[torch.Tensor, ...]
 
 
 @dataclass(frozen=True)
@@ -74,18 +72,6 @@ class TrainConfig:
             resolve_device(self.device)
         if not isinstance(self.progress, bool):
             fail("progress", "True or False")
-
-    @classmethod
-    def for_profile(cls, profile: Profile | str, seed: int = 0, **overrides) -> TrainConfig:
-        """Table 2 with the epoch cap, batch size and learning rate of ``profile`` (a ``Profile`` or its name) and ``seed``."""
-        unknown = set(overrides) - {f.name for f in dataclasses.fields(cls)}
-        if unknown:
-            raise TypeError(
-                f"unknown TrainConfig fields {sorted(unknown)}; known: {[f.name for f in dataclasses.fields(cls)]}"
-            )
-        budget = get_profile(profile)
-        settings = dict(max_epochs=budget.max_epochs, batch_size=budget.batch_size, lr=budget.lr, seed=seed)
-        return cls(**(settings | overrides))
 
     def key(self) -> dict:
         """The fields that decide the trained weights (for artifact keys): all but ``device`` and ``progress``."""
@@ -239,14 +225,10 @@ def fit_autoencoder(model: nn.Module, dataset, config: TrainConfig | None = None
     )
 
 
-def _as_tensor(x) -> torch.Tensor:
-    return x if isinstance(x, torch.Tensor) else torch.as_tensor(np.asarray(x))
-
-
 @torch.no_grad()
 def predict(model: nn.Module, x, batch_size: int = 1024) -> np.ndarray:
     """Class indices predicted by ``model`` for ``x`` (numpy or tensor, ``(n, channels, length)``)."""
-    x = _as_tensor(x).float()
+    x = as_tensor(x).float()
     device = next(model.parameters()).device
     with evaluating(model, gradients=False):
         out = [model(x[i : i + batch_size].to(device)).argmax(dim=1).cpu() for i in range(0, len(x), batch_size)]
@@ -255,84 +237,27 @@ def predict(model: nn.Module, x, batch_size: int = 1024) -> np.ndarray:
 
 def majority_share(y) -> float:
     """The accuracy of always answering the commonest class of ``y``: the floor a trained classifier must beat."""
-    y = _as_tensor(y).cpu().numpy()
+    y = as_tensor(y).cpu().numpy()
     if len(y) == 0:
         raise ValueError("the majority share of an empty label set is undefined")
     return float(np.bincount(y).max() / len(y))
 
 
+# A model must remove at least this share of the errors of always answering the majority class to count as trained:
+# below it there is nothing to explain or to attack (a share, so that it also works on imbalanced Forest Cover).
+LEARNT_SHARE = 0.2
+
+
+def learnt(accuracy: float, majority: float) -> bool:
+    """Whether a model with this accuracy (a fraction) removed ``LEARNT_SHARE`` of the majority-class guess's errors."""
+    return accuracy >= majority + LEARNT_SHARE * (1 - majority)
+
+
 def accuracy(model: nn.Module, x, y) -> float:
     """Fraction (in [0, 1]) of ``x`` that ``model`` classifies as ``y``."""
-    y = _as_tensor(y).cpu().numpy()
+    y = as_tensor(y).cpu().numpy()
     if len(y) != len(x):
         raise ValueError(f"x has {len(x)} samples but y has {len(y)} labels")
     if len(y) == 0:
         raise ValueError("accuracy of an empty set is undefined: pass at least one sample")
     return float((predict(model, x) == y).mean())
-
-
-def check_splits(dataset, names: Sequence[str] = ("train", "val")) -> list[Batch]:
-    """``(x, y)`` tensors of the named splits of ``dataset``, checked: 3-D, finite, non-empty, integer labels."""
-    splits = []
-    for name in names:
-        split = getattr(dataset, name, None)
-        if split is None:
-            raise TypeError(f"the data set has no {name!r} split: pass a tsinsight.data.Dataset")
-        splits.append(check_data(split.x, split.y, f"{name} split"))
-    if splits[0][0].shape[1:] != splits[-1][0].shape[1:]:
-        raise ValueError(f"splits differ in shape: {tuple(splits[0][0].shape[1:])} vs {tuple(splits[-1][0].shape[1:])}")
-    return splits
-
-
-def check_data(x, y, what: str = "data") -> Batch:
-    """``(x, y)`` as float32 / int64 tensors after checking shape, finiteness and labels."""
-    x, y = _as_tensor(x).float(), _as_tensor(y)
-    if x.dim() != 3:
-        raise ValueError(f"{what}: x must be shaped (samples, channels, length), got {tuple(x.shape)}")
-    if len(x) == 0:
-        raise ValueError(f"{what} is empty")
-    if not torch.isfinite(x).all():
-        bad = int((~torch.isfinite(x)).sum())
-        raise ValueError(f"{what}: x holds {bad} NaN or infinite values; clean or impute the data first")
-    if y.dim() != 1 or len(y) != len(x) or y.is_floating_point() or y.dtype == torch.bool:
-        raise ValueError(f"{what}: y must be {len(x)} integer class labels, got {y.dtype} shaped {tuple(y.shape)}")
-    if len(y) and int(y.min()) < 0:
-        raise ValueError(f"{what}: labels must be 0..k-1, found {int(y.min())}")
-    return x, y.long()
-
-
-def check_classifier(model: nn.Module, x: torch.Tensor, y: torch.Tensor, what: str = "classifier") -> None:
-    """Run one input through ``model`` (eval mode, no grad) and check it returns one logit per class of ``y``."""
-    device = next(model.parameters()).device
-    try:
-        with evaluating(model, gradients=False), torch.no_grad():
-            logits = model(x[:2].to(device))
-    except Exception as error:
-        raise ValueError(
-            f"the {what} cannot take the data's inputs shaped (batch, {x.shape[1]}, {x.shape[2]}): {error}. "
-            "Build it for the data set's channels (and length)."
-        ) from error
-    if logits.dim() != 2 or len(logits) != min(2, len(x)):
-        raise ValueError(f"the {what} must return logits shaped (batch, classes), got {tuple(logits.shape)}")
-    if int(y.max()) >= logits.shape[1]:
-        raise ValueError(
-            f"the {what} returns {logits.shape[1]} logits but the labels go up to {int(y.max())}: "
-            "build it with the data set's n_classes"
-        )
-
-
-def check_autoencoder(model: nn.Module, x: torch.Tensor) -> None:
-    """Check that ``model`` maps a batch of ``x`` to an output of the same shape."""
-    device = next(model.parameters()).device
-    try:
-        with torch.no_grad():
-            out = model(x[:2].to(device))
-    except Exception as error:
-        raise ValueError(
-            f"the auto-encoder cannot take the data's inputs shaped (batch, {x.shape[1]}, {x.shape[2]}): {error}. "
-            "Build it with the data set's n_channels and length."
-        ) from error
-    if tuple(out.shape) != tuple(x[:2].shape):
-        raise ValueError(
-            f"the auto-encoder maps inputs shaped {tuple(x[:2].shape)} to {tuple(out.shape)}; it must keep the shape"
-        )

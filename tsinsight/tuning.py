@@ -76,9 +76,10 @@ import numpy as np
 import pandas as pd
 from torch import nn
 
+from tsinsight.checks import check_data
 from tsinsight.explainer import TSInsight, alignment, near_zero_share
 from tsinsight.stacking import fit_together
-from tsinsight.training import TrainConfig, check_data, convergence, predict
+from tsinsight.training import TrainConfig, convergence, predict
 
 # The ρ = β·C·T/γ ladder swept above the given setting: the half-decades, refined where outputs turn sparse.
 RATIOS = (0.1, 0.3, 1.0, 2.0, 3.0, 5.0, 10.0, 30.0)

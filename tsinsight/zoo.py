@@ -87,7 +87,7 @@ def _data_key(name: str, profile: Profile) -> dict:
 
 
 def _config(profile: Profile, seed: int, progress: bool) -> TrainConfig:
-    return TrainConfig.for_profile(profile, seed=seed, progress=progress)
+    return profile.train_config(seed=seed, progress=progress)
 
 
 def explainer_config(profile: str | Profile, seed: int = 0, *, progress: bool = False, **overrides) -> TrainConfig:
@@ -97,9 +97,7 @@ def explainer_config(profile: str | Profile, seed: int = 0, *, progress: bool = 
     against a fit that never settles, and a fit that reaches it is flagged (``training.convergence``).
     """
     profile = get_profile(profile)
-    return TrainConfig.for_profile(
-        profile, seed=seed, progress=progress, **({"max_epochs": profile.explainer_epochs} | overrides)
-    )
+    return profile.train_config(seed=seed, progress=progress, **({"max_epochs": profile.explainer_epochs} | overrides))
 
 
 def _timed(train) -> dict:
@@ -286,7 +284,7 @@ def default_weights(
     if not any(given[weight] is None for weight in MODE_WEIGHTS.get(mode, ())):
         return gamma, beta
     if weights == "table3":
-        filled = dict(zip(("gamma", "beta"), paper.hyperparameters(name), strict=True))
+        filled = dict(zip(("gamma", "beta"), paper.starting_weights(name), strict=True))
     else:
         choice = tuned(name, profile, kind, progress=progress)
         filled = {"gamma": choice.gamma, "beta": choice.beta}
@@ -314,7 +312,7 @@ def tuned(name: str, profile: str | Profile, kind: str = "cnn", *, progress: boo
     the paper's hand-tuned values are one setting per data set.
     """
     profile = get_profile(profile)
-    gamma, beta = paper.hyperparameters(name)
+    gamma, beta = paper.starting_weights(name)
     base_classifier = classifier(name, profile, 0, kind, progress=progress)
     base_autoencoder = autoencoder(name, profile, 0, progress=progress)
     data = dataset(name, profile)

@@ -52,7 +52,7 @@ def _stat(path: Path) -> dict:
     return {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
 
 
-def fingerprint(path: Path, known: dict | None = None) -> dict:
+def file_checksum(path: Path, known: dict | None = None) -> dict:
     """``{"path", "size", "mtime_ns", "sha256"}`` of ``path``; ``known``'s checksum is reused if path, size and
     modification time are the same."""
     stat = path.stat()
@@ -66,10 +66,10 @@ def fingerprint(path: Path, known: dict | None = None) -> dict:
     return {**entry, "sha256": digest.hexdigest()}
 
 
-def fingerprints(sources: dict[str, Path], known: dict | None = None) -> dict[str, dict]:
-    """:func:`fingerprint` of each source file, by role (``"train"``, ``"test"``, a subject id …)."""
+def source_checksums(sources: dict[str, Path], known: dict | None = None) -> dict[str, dict]:
+    """:func:`file_checksum` of each source file, by role (``"train"``, ``"test"``, a subject id …)."""
     known = known or {}
-    return {role: fingerprint(Path(path), known.get(role)) for role, path in sorted(sources.items())}
+    return {role: file_checksum(Path(path), known.get(role)) for role, path in sorted(sources.items())}
 
 
 def has(name: str, seed: int, construction: str, *, memory_mapped: bool = False) -> bool:
@@ -97,7 +97,7 @@ def read(
         if meta.get("format_version") != FORMAT_VERSION or meta.get("construction") != construction:
             return None
         if sources is not None:
-            current = fingerprints(sources, meta.get("sources"))
+            current = source_checksums(sources, meta.get("sources"))
             recorded = {role: entry.get("sha256") for role, entry in meta.get("sources", {}).items()}
             if {role: entry["sha256"] for role, entry in current.items()} != recorded:
                 return None
@@ -135,7 +135,7 @@ def write(
         "dataset": {key: getattr(dataset, key) for key in _FIELDS},
         "format_version": FORMAT_VERSION,
         "construction": construction,
-        "sources": fingerprints(sources),
+        "sources": source_checksums(sources),
     }
     if memory_mapped:
         full["arrays"] = {}

@@ -48,7 +48,8 @@ def available() -> list[str]:
     return list(_SPECS)
 
 
-def _spec(name: str) -> Spec:
+def source_spec(name: str) -> Spec:
+    """The description of data set ``name``: its sources, how it is built, where it is looked for."""
     if name not in _SPECS:
         raise ValueError(f"unknown data set {name!r}: choose one of {available()}")
     return _SPECS[name]
@@ -87,7 +88,7 @@ def load(
     (WESAD only from ``$TSINSIGHT_WESAD_DIR``). Raises :class:`DataNotFoundError` naming the files, the
     places searched and how to get them when nothing is found.
     """
-    spec = _spec(name)
+    spec = source_spec(name)
     seed = _checked_seed(seed)
     roots = spec.roots(mirror)
     found = spec.find(roots)
@@ -103,7 +104,7 @@ def load(
 
 def is_available(name: str, mirror: str | Path | None = None, *, seed: int = 0) -> bool:
     """Whether ``load(name, seed=seed, download=False)`` can succeed: its source files or a cache entry exist."""
-    spec = _spec(name)
+    spec = source_spec(name)
     return spec.find(spec.roots(mirror)) is not None or cache.has(
         name, _checked_seed(seed), spec.construction, memory_mapped=spec.memory_mapped
     )

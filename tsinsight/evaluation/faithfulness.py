@@ -25,7 +25,8 @@ import torch
 from captum.metrics import infidelity, sensitivity_max
 from torch import nn
 
-from tsinsight.attribution import METHODS, attribute, check_inputs, evaluating
+from tsinsight.attribution import METHODS, attribute, evaluating
+from tsinsight.checks import check_inputs
 
 INFIDELITY_NOISE = 0.1  # std of the Gaussian perturbation (inputs are z-normalised series)
 INFIDELITY_SAMPLES = 10  # perturbations per sample

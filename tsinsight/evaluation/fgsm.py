@@ -19,7 +19,7 @@ from captum.robust import FGSM
 from torch import nn
 from tqdm import tqdm
 
-from tsinsight.attribution import check_inputs
+from tsinsight.checks import check_labelled_inputs
 from tsinsight.models import rnn_backward_allowed
 from tsinsight.training import resolve_device
 
@@ -91,27 +91,6 @@ def fgsm_curves(
         for name, model in models.items()
     ]
     return pd.concat(frames, ignore_index=True)[["model", "epsilon", "accuracy"]]
-
-
-def check_labelled_inputs(
-    x: np.ndarray | torch.Tensor, y: np.ndarray | torch.Tensor, model: nn.Module | None = None, name: str = "model"
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """``x`` as a float tensor ``(n, ...)`` and ``y`` as one integer label per input, or a clear error.
-
-    With ``model``: its weights must be float32 on one device and ``y`` within its classes.
-    """
-    if np.shape(x)[:1] in ((), (0,)):
-        raise ValueError(f"x must be a non-empty batch shaped (n, channels, length), got shape {tuple(np.shape(x))}")
-    if np.shape(y) != np.shape(x)[:1]:
-        raise ValueError(f"y must hold one label per input: expected shape ({len(x)},), got {tuple(np.shape(y))}")
-    check_inputs(x, model=model, y=y, model_name=name, ndim=None)
-    if model is None:  # check_inputs checks the labels only against a model
-        labels = y.detach().cpu().numpy() if isinstance(y, torch.Tensor) else np.asarray(y)
-        if labels.dtype.kind not in "iu" or (labels < 0).any():
-            raise ValueError(f"labels must be integer class indices >= 0, got dtype {labels.dtype}")
-    inputs = x.detach().float() if isinstance(x, torch.Tensor) else torch.as_tensor(np.asarray(x), dtype=torch.float32)
-    labels = y.detach().long() if isinstance(y, torch.Tensor) else torch.as_tensor(np.asarray(y), dtype=torch.long)
-    return inputs, labels
 
 
 def _check_epsilons(epsilons: Sequence[float]) -> list[float]:

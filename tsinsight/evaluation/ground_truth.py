@@ -9,7 +9,7 @@ evidence flagged) at each threshold. The areas under precision and under recall,
 fraction ``k / points`` (from ``1 / points`` to 1) on the x axis, summarise the sweep (AUP, AUR; higher
 is better; a perfect ranking of one evidence point scores AUR ``1 − 1 / points``). We add the
 share of samples whose single top-ranked point is evidence (``top1``). Points are ranked as in the
-suppression test (:func:`tsinsight.evaluation.suppression.rank_points`, ties in a fixed pseudo-random order).
+suppression test (:func:`tsinsight.evaluation.suppress.rank_points`, ties in a fixed pseudo-random order).
 """
 
 from __future__ import annotations
@@ -21,8 +21,9 @@ import numpy as np
 import pandas as pd
 from torch import nn
 
-from tsinsight.attribution import METHODS, cached_attribute, check_inputs
-from tsinsight.evaluation.suppression import rank_points
+from tsinsight.attribution import METHODS, cached_attribute
+from tsinsight.checks import check_inputs
+from tsinsight.evaluation.suppress import rank_points
 
 
 def precision_recall_curves(attribution: np.ndarray, evidence: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

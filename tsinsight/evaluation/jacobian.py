@@ -23,7 +23,7 @@ from torch import nn
 from torch.func import jacrev, vmap
 from tqdm import tqdm
 
-from tsinsight.attribution import check_inputs
+from tsinsight.checks import check_inputs
 from tsinsight.training import resolve_device
 
 # Budgets, in float32 values, that bound the memory of one vmapped batch: the per-sample Jacobians it

@@ -37,7 +37,7 @@ from torch import nn
 from torch.func import functional_call, vmap
 from tqdm import tqdm
 
-from tsinsight.evaluation.fgsm import check_labelled_inputs
+from tsinsight.checks import check_labelled_inputs
 from tsinsight.models import contains_rnn
 from tsinsight.training import resolve_device
 

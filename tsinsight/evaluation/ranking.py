@@ -1,8 +1,8 @@
 """How sure is a ranking of attribution methods by suppression AUC? Bootstrap intervals and the Friedman–Nemenyi test.
 
-Both functions read the long table of :func:`tsinsight.evaluation.suppression.auc_table` grouped by
+Both functions read the long table of :func:`tsinsight.evaluation.suppress.auc_table` grouped by
 ``("dataset", "method", "run")``: one area under the suppression curve (``auc``, higher is better) per data set,
-method and run. As in :func:`~tsinsight.evaluation.suppression.method_ranking`, a method's AUC on a data set is the
+method and run. As in :func:`~tsinsight.evaluation.suppress.method_ranking`, a method's AUC on a data set is the
 mean over its runs, methods are ranked within each data set (1 = best, ties share the mean rank) and the ranks are
 averaged over data sets. Runs are paired: run ``r`` of a data set is one trained classifier that every method
 explains, so a resampled run carries the AUCs of all methods together.

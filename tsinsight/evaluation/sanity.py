@@ -23,7 +23,8 @@ import pandas as pd
 import torch
 from torch import nn
 
-from tsinsight.attribution import EXPLAINER_METHODS, METHODS, attribute, check_inputs
+from tsinsight.attribution import EXPLAINER_METHODS, METHODS, attribute
+from tsinsight.checks import check_inputs
 from tsinsight.evaluation import attribution_stats
 
 SANITY_METHODS: tuple[str, ...] = tuple(method for method in METHODS if method != "none")  # a constant has no ranks
@@ -74,7 +75,7 @@ def cascading_randomisation(classifier: nn.Module, *, seed: int = 0) -> Iterator
         yield name, copy.deepcopy(model)
 
 
-def rank_correlation(before: np.ndarray, after: np.ndarray) -> np.ndarray:
+def per_sample_rank_correlation(before: np.ndarray, after: np.ndarray) -> np.ndarray:
     """Spearman correlation between two attributions, per sample (NaN where either is constant)."""
     before, after = np.asarray(before), np.asarray(after)
     if before.shape != after.shape:
@@ -127,7 +128,7 @@ def sanity_check(
             explainer = None
             if method in EXPLAINER_METHODS:
                 explainer = explainers.get(method) if step == 0 else refit(copy.deepcopy(model), method)
-            correlations = rank_correlation(reference[method], attributions(model, method, explainer))
+            correlations = per_sample_rank_correlation(reference[method], attributions(model, method, explainer))
             defined = correlations[~np.isnan(correlations)]
             rows.append(
                 {

@@ -7,21 +7,13 @@ import pandas as pd
 import torch
 
 from tsinsight import paper, zoo
-from tsinsight.evaluation.suppression import area_under_curve, suppression
+from tsinsight.evaluation.suppress import area_under_curve, suppression
 from tsinsight.explainer import Pipeline, alignment, mode_weights, near_zero_share
 from tsinsight.profiles import Profile, get_profile
-from tsinsight.training import TrainConfig, accuracy, convergence, majority_share
+from tsinsight.training import accuracy, convergence, majority_share
 from tsinsight.tuning import SPARSITY_TOLERANCE
 
 VARIANTS = ("tsinsight", "palacio", "sparsity_only")  # the fine-tuned auto-encoders of Figs. 1–2
-
-
-def runs_of(profile: Profile, runs: int | None) -> range:
-    """Run seeds ``0..runs-1`` (``None``: the profile's number of runs), checked."""
-    count = profile.runs if runs is None else runs
-    if isinstance(count, bool) or not isinstance(count, int) or count < 1:
-        raise ValueError(f"runs must be a positive integer or None (the profile's), got {runs!r}")
-    return range(count)
 
 
 def accuracy_table(
@@ -52,7 +44,7 @@ def accuracy_table(
     rows = []
 
     def row(seed, model_name, model, trained, gamma=None, beta=None):
-        config = zoo.explainer_config(profile) if model_name in VARIANTS else TrainConfig.for_profile(profile)
+        config = zoo.explainer_config(profile) if model_name in VARIANTS else profile.train_config()
         ended = convergence(trained.history, config.early_stopping_patience, config.max_epochs)
         rows.append(
             dict(dataset=name, run=seed, model=model_name, accuracy=accuracy(model, test.x, test.y),
@@ -63,7 +55,7 @@ def accuracy_table(
                  substitute=data.substitute)
         )  # fmt: skip
 
-    for seed in runs_of(profile, runs):
+    for seed in profile.run_seeds(runs):
         base = zoo.classifier(name, profile, seed, kind, progress=progress)
         plain = zoo.autoencoder(name, profile, seed, progress=progress)
         row(seed, "classifier", base.model, base)
@@ -96,7 +88,7 @@ def training_histories(
     """The per-epoch histories of every model of :func:`accuracy_table` in one long table (``model, run`` added)."""
     profile = get_profile(profile)
     frames = []
-    for seed in runs_of(profile, runs):
+    for seed in profile.run_seeds(runs):
         frames.append(zoo.classifier(name, profile, seed, kind).history.assign(model="classifier", run=seed))
         frames.append(zoo.autoencoder(name, profile, seed).history.assign(model="autoencoder", run=seed))
         for mode in VARIANTS:
@@ -172,7 +164,7 @@ def tradeoff(
     data = zoo.dataset(name, profile)
     evaluated = zoo.evaluation_set(name, profile)
     x, y = evaluated.x, evaluated.y
-    paper_gamma, paper_beta = paper.hyperparameters(name)
+    paper_gamma, paper_beta = paper.starting_weights(name)
     settings = [("grid", "tsinsight", float(g), float(b)) for g in gammas for b in betas]
     settings += [("paper", "tsinsight", paper_gamma, paper_beta), ("saliency", "saliency", None, None)]
     classifier_accuracy = accuracy(zoo.classifier(name, profile, seed, kind).model, data.test.x, data.test.y)
@@ -205,7 +197,7 @@ def weights_comparison(name: str, profile: str | Profile, kind: str = "cnn", run
     choice = zoo.tuned(name, profile, kind)
     config = zoo.explainer_config(profile)
     rows = []
-    for weights, seeds in (("table3", [0]), ("tuned", runs_of(profile, runs))):
+    for weights, seeds in (("table3", [0]), ("tuned", profile.run_seeds(runs))):
         for seed in seeds:
             base = zoo.classifier(name, profile, seed, kind).model
             trained = zoo.explainer(name, profile, seed, kind=kind, weights=weights)

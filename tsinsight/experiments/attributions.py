@@ -15,17 +15,15 @@ from torch import nn
 
 from tsinsight import zoo
 from tsinsight.attribution import METHODS, cached_attribute
-from tsinsight.claims import learnt
 from tsinsight.evaluation.attribution_stats import gini
 from tsinsight.evaluation.ground_truth import ground_truth_table
 from tsinsight.evaluation.ranking import critical_difference, mean_rank_interval
 from tsinsight.evaluation.sanity import sanity_check
-from tsinsight.evaluation.suppression import auc_table, method_ranking
-from tsinsight.evaluation.suppression import suppression_curves as curves_of
-from tsinsight.experiments.accuracy import runs_of
+from tsinsight.evaluation.suppress import auc_table, method_ranking
+from tsinsight.evaluation.suppress import suppression_curves as curves_of
 from tsinsight.explainer import ConvergenceWarning, TSInsight, mode_weights
 from tsinsight.profiles import Profile, get_profile
-from tsinsight.training import majority_share
+from tsinsight.training import learnt, majority_share
 
 
 def suppression_curves(
@@ -33,14 +31,14 @@ def suppression_curves(
 ) -> pd.DataFrame:
     """Fig. 4 on one data set: ``method, level, kept, accuracy, run, dataset`` for every method and run seed.
 
-    :func:`tsinsight.evaluation.suppression.method_ranking` and :func:`tsinsight.claims.suppression_claims` read
+    :func:`tsinsight.evaluation.suppress.method_ranking` and :func:`tsinsight.claims.suppression_claims` read
     the concatenation of these tables over data sets. ``filler`` and ``order`` change the test (the paper's: zero,
     keep the most relevant); attributions are cached per run, so other settings only run the classifier again.
     """
     profile = get_profile(profile)
     evaluated = zoo.evaluation_set(name, profile)
     frames = []
-    for run in runs_of(profile, runs):
+    for run in profile.run_seeds(runs):
         key = {"dataset": name, "profile": profile.name, "run": run, "figure": "fig4"}
         frames.append(
             curves_of(
@@ -69,7 +67,7 @@ def sparseness_table(name: str, profile: str | Profile, runs: int | None = None)
     profile = get_profile(profile)
     evaluated = zoo.evaluation_set(name, profile)
     rows = []
-    for run in runs_of(profile, runs):
+    for run in profile.run_seeds(runs):
         key = {"dataset": name, "profile": profile.name, "run": run, "figure": "fig4"}
         classifier, explainers = zoo.classifier(name, profile, seed=run).model, zoo.explainers(name, profile, run)
         for method in METHODS:
@@ -87,10 +85,10 @@ def suppression_ranking(curves: pd.DataFrame, *, n_boot: int = 2000, seed: int =
     """Fig. 4 across data sets: the methods' mean rank with its bootstrap interval, on data sets whose classifier learnt.
 
     ``curves`` concatenates :func:`suppression_curves` of several data sets. A data set counts when its
-    classifier (the unsuppressed ``none`` accuracy, mean over runs) passes :func:`tsinsight.claims.learnt`;
+    classifier (the unsuppressed ``none`` accuracy, mean over runs) passes :func:`tsinsight.training.learnt`;
     the others are listed in ``excluded``: where the classifier learnt nothing, no attribution can keep its
     prediction alive, and the ranking would be noise. Columns: those of
-    :func:`~tsinsight.evaluation.suppression.method_ranking` (``method, rank_<dataset>…, mean_rank, mean_auc,
+    :func:`~tsinsight.evaluation.suppress.method_ranking` (``method, rank_<dataset>…, mean_rank, mean_auc,
     datasets``), ``rank_low, rank_high`` (95 % bootstrap interval over data sets and runs), ``top_group`` (the
     Friedman–Nemenyi test cannot separate the method from the best one; NaN with fewer than two data sets),
     ``excluded`` (comma-separated names). :func:`tsinsight.claims.suppression_claims` reads this table.
@@ -132,7 +130,7 @@ def ground_truth_scores(name: str, profile: str | Profile, runs: int | None = No
     test = zoo.dataset(name, profile).test
     chosen = anomalous_samples(name, profile)
     frames = []
-    for run in runs_of(profile, runs):
+    for run in profile.run_seeds(runs):
         key = {"dataset": name, "profile": profile.name, "run": run, "figure": "ground_truth"}
         table = ground_truth_table(
             zoo.classifier(name, profile, seed=run).model,

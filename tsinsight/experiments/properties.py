@@ -22,7 +22,6 @@ from tsinsight.evaluation.attribution_stats import agreement, last_points_share,
 from tsinsight.evaluation.fgsm import fgsm_accuracy
 from tsinsight.evaluation.jacobian import jacobian_spectrum, spectrum_summary
 from tsinsight.evaluation.landscape import landscape_summary, loss_landscape
-from tsinsight.experiments.accuracy import runs_of
 from tsinsight.explainer import TSInsight
 from tsinsight.profiles import Profile, get_profile
 from tsinsight.training import accuracy, convergence, majority_share
@@ -74,7 +73,7 @@ def fgsm_robustness(
     frames = []
     for reading in readings:
         for model in models:
-            for seed in runs_of(profile, runs):
+            for seed in profile.run_seeds(runs):
                 network, key = _model(name, profile, seed, model, "pipeline")
                 source, source_key = (None, None)
                 if reading == "classifier_crafted" and model != "classifier":
@@ -118,7 +117,7 @@ def jacobian_spectra(
     x = zoo.evaluation_set(name, profile).x
     spectra = {}
     for model in models:
-        for seed in runs_of(profile, runs):
+        for seed in profile.run_seeds(runs):
             autoencoder, key = _model(name, profile, seed, model, "autoencoder")
             spectra[model, seed] = cached(
                 "jacobian_spectrum",
@@ -217,7 +216,7 @@ def architecture_attributions(
     return {
         (kind, seed): zoo.explainer(name, profile, seed, kind=kind).model.attribute(x)
         for kind in KINDS
-        for seed in runs_of(profile, runs)
+        for seed in profile.run_seeds(runs)
     }
 
 

@@ -22,12 +22,12 @@ import pandas as pd
 from scipy import stats
 
 from tsinsight import zoo
-from tsinsight.claims import learnt
 from tsinsight.evaluation.faithfulness import faithfulness_table
 from tsinsight.evaluation.ranking import mean_rank_interval
-from tsinsight.evaluation.suppression import FILLERS, ORDERS, auc_table
+from tsinsight.evaluation.suppress import FILLERS, ORDERS, auc_table, score
 from tsinsight.experiments.attributions import suppression_curves
 from tsinsight.profiles import Profile, get_profile
+from tsinsight.training import learnt
 
 SETTINGS: tuple[tuple[str, str], ...] = tuple(itertools.product(FILLERS, ORDERS))  # (filler, order)
 PAPER_SETTING = ("zero", "lerf")
@@ -70,7 +70,7 @@ def faithfulness_scores(name: str, profile: str | Profile, run: int = 0) -> pd.D
 
 
 def learnt_datasets(curves: pd.DataFrame) -> list[str]:
-    """The data sets whose classifier learnt (:func:`tsinsight.claims.learnt` of the unsuppressed accuracy)."""
+    """The data sets whose classifier learnt (:func:`tsinsight.training.learnt` of the unsuppressed accuracy)."""
     clean = curves[curves["method"] == "none"].groupby("dataset", sort=False)[["accuracy", "majority"]].mean()
     return [name for name, row in clean.iterrows() if learnt(row["accuracy"], row["majority"])]
 
@@ -82,7 +82,8 @@ def setting_scores(curves: pd.DataFrame) -> pd.DataFrame:
     area under MoRF. The column keeps the name :mod:`tsinsight.evaluation.ranking` reads.
     """
     table = auc_table(curves, by=("dataset", "filler", "order", "method", "run")).rename(columns={"auc": "area"})
-    return table.assign(auc=np.where(table["order"] == "morf", 1 - table["area"], table["area"]))
+    scores = [score(row.area, row.order) for row in table[["area", "order"]].itertuples()]
+    return table.assign(auc=np.asarray(scores, dtype=float))
 
 
 def robustness_ranking(curves: pd.DataFrame, *, n_boot: int = 2000, seed: int = 0) -> pd.DataFrame:

@@ -1,8 +1,8 @@
 """The book's runs on Dask: ``python -m tsinsight.book build --workers N`` or ``--scheduler tcp://HOST:8786``.
 
-Every run of :func:`tsinsight.book.book_runs` becomes one task that depends on the tasks of the runs it
-:func:`~tsinsight.book.needs`. On its worker, once those have finished, a task checks whether its page is up to
-date (:func:`~tsinsight.book.why_stale`) and executes the notebook only when it is not, exactly as the serial
+Every run of :func:`tsinsight.runner.plan.book_runs` becomes one task that depends on the tasks of the runs it
+:func:`~tsinsight.runner.plan.needs`. On its worker, once those have finished, a task checks whether its page is up
+to date (:func:`~tsinsight.runner.stamps.why_stale`) and executes the notebook only when it is not, exactly as the serial
 runner does. Pages and artifacts are written atomically and every artifact is computed under a lock of its own
 (:func:`tsinsight.artifacts.cached`), so two workers never train the same model twice and a worker that dies
 leaves nothing half-written. A task that raises is retried once (``retries=1``); one whose worker died is
@@ -18,13 +18,15 @@ from __future__ import annotations
 
 import contextlib
 import os
-import time
 import uuid
+from collections.abc import Iterator
 
 import torch
 from distributed import Client, KilledWorker, LocalCluster, Nanny, Scheduler, SpecCluster, as_completed
 
-from tsinsight import book
+from tsinsight.runner.execute import NotebookFailed, Outcome, execute, report
+from tsinsight.runner.plan import Run, needs
+from tsinsight.runner.stamps import why_stale
 
 
 def local_cluster(workers: int) -> SpecCluster:
@@ -48,45 +50,41 @@ def local_cluster(workers: int) -> SpecCluster:
     return SpecCluster(scheduler={"cls": Scheduler, "options": {"allowed_failures": 1}}, workers=pinned)
 
 
-def _task(run: book.Run, profile: str, force: bool, *needed) -> tuple[str | None, float | None]:
+def _task(run: Run, profile: str, force: bool, *needed) -> tuple[str | None, float | None]:
     """On a worker: execute ``run`` unless its page is up to date (``needed``: the results of the runs it waited
     for). Returns why it was executed (None: up to date) and the seconds it took."""
-    why = "forced" if force else book.why_stale(run, profile)
-    return why, None if why is None else book.execute(run, profile)
+    why = "forced" if force else why_stale(run, profile)
+    return why, None if why is None else execute(run, profile)
 
 
-def execute_all(
-    runs: list[book.Run], profile: str, force: bool = False, *, workers: int = 2, scheduler: str | None = None
-) -> list[tuple[book.Run, float]]:
+def on_dask(
+    runs: list[Run], profile: str, force: bool = False, *, workers: int = 2, scheduler: str | None = None
+) -> Iterator[Outcome]:
     """Execute the ``runs`` that are not up to date (``force``: all) on a local cluster of ``workers`` processes, or
-    on the Dask cluster at ``scheduler``; prints each run as it finishes and raises the first failure. Returns the
-    runs executed and their seconds."""
-    total = time.perf_counter()
+    on the Dask cluster at ``scheduler``, yielding each run's outcome as it finishes; raises the first failure."""
     cluster = contextlib.nullcontext(scheduler) if scheduler else local_cluster(workers)
     with cluster as address, Client(address) as client:
         print(f"executing {len(runs)} runs on the Dask cluster at {client.scheduler.address}", flush=True)
         futures, of = {}, {}
         for run in runs:
-            needed = [futures[str(other)] for other in book.needs(run, runs)]
+            needed = [futures[str(other)] for other in needs(run, runs)]
             future = client.submit(
                 _task, run, profile, force, *needed, key=f"{run} {uuid.uuid4().hex[:8]}", pure=False, retries=1
             )
             futures[str(run)], of[future.key] = future, run
-        timings = []
-        for index, future in enumerate(as_completed(list(futures.values())), 1):
+        for future in as_completed(list(futures.values())):
             run = of[future.key]
             try:
                 why, seconds = future.result()
             except KilledWorker:
-                raise book.NotebookFailed(
+                raise NotebookFailed(
                     f"{run}: the worker executing it died, twice (out of memory? killed?); see the workers' logs"
                 ) from None
-            if why is None:
-                print(f"[{index}/{len(runs)}] {run}: up to date", flush=True)
-            else:
-                timings.append((run, seconds))
-                print(
-                    f"[{index}/{len(runs)}] {run} (profile {profile}): {why}, executed in {seconds:.1f} s", flush=True
-                )
-    print(f"{len(timings)} of {len(runs)} notebooks executed in {time.perf_counter() - total:.0f} s", flush=True)
-    return timings
+            yield Outcome(run, "up to date") if why is None else Outcome(run, "executed", why, seconds)
+
+
+def execute_all(
+    runs: list[Run], profile: str, force: bool = False, *, workers: int = 2, scheduler: str | None = None
+) -> list[tuple[Run, float]]:
+    """:func:`on_dask` with its progress printed; returns the runs executed and their seconds."""
+    return report(on_dask(runs, profile, force, workers=workers, scheduler=scheduler), len(runs), profile)

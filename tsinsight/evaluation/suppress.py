@@ -28,7 +28,8 @@ import pandas as pd
 import torch
 from torch import nn
 
-from tsinsight.attribution import METHODS, cached_attribute, check_inputs, evaluating
+from tsinsight.attribution import METHODS, cached_attribute, evaluating
+from tsinsight.checks import check_inputs
 from tsinsight.training import predict
 
 DEFAULT_LEVELS: tuple[float, ...] = tuple(np.round(np.linspace(0.0, 1.0, 21), 2))  # 0 %, 5 %, …, 100 % suppressed
@@ -37,8 +38,19 @@ DEFAULT_BATCH_SIZE = 512  # suppressed inputs per forward pass
 # ones included), linear interpolation along time between the nearest kept points of the same channel (the nearest
 # kept value beyond the last one; zero in a channel with no kept point) and ROAD's noisy linear imputation.
 FILLERS: tuple[str, ...] = ("zero", "mean", "linear", "road")
-# "lerf": least relevant removed first, the most important kept (the paper's); "morf": most relevant removed first.
-ORDERS: tuple[str, ...] = ("lerf", "morf")
+# Each deletion order with the direction of its area: "lerf" removes the least relevant first, keeping the most
+# important (the paper's; a faithful attribution keeps the accuracy up: higher is better); "morf" removes the most
+# relevant first (a faithful attribution makes the accuracy fall fast: lower is better).
+HIGHER_IS_BETTER: dict[str, bool] = {"lerf": True, "morf": False}
+ORDERS: tuple[str, ...] = tuple(HIGHER_IS_BETTER)
+
+
+def score(area: np.ndarray | pd.Series, order: str) -> np.ndarray | pd.Series:
+    """The area under a curve of ``order`` as a score where higher is better (1 − area where lower is better)."""
+    _check_filler("zero", order)
+    return area if HIGHER_IS_BETTER[order] else 1 - area
+
+
 # ROAD's noise: the standard deviation Rong et al. (2022) add to every imputed value (their and Quantus' default).
 # Quantus' ``noisy_linear_imputation`` solves ROAD's linear system over the 8-neighbourhood of an image pixel
 # (channels × height × width, one mask shared by all channels), one sparse solve per sample; our points are

@@ -1,0 +1,198 @@
+"""Executing the book's runs with papermill, and what the runner writes into every executed page.
+
+A run is executed outside the book's sources and moved into place only when it succeeded, so that a failed or
+interrupted run never leaves a half-executed page. The executed page is then read once and written once with
+what the runner adds to it:
+
+- its title, from the notebook's title pattern (``"title": "{label} — training and Table 3"`` in its metadata,
+  ``{label}`` being the paper's name of the data set, any other field one of the run's parameters): a notebook
+  executed once per data set needs a title per page, since the title is the page's entry in the sidebar;
+- under the provenance box (the cell that calls ``page_header``) a box with the page's source and the one
+  ``make notebook`` line that executes it again, and under the title the runtime;
+- the default-parameters cell removed and the injected one folded, and the page's stamp
+  (:func:`tsinsight.runner.stamps.run_inputs`).
+
+:func:`serially` executes runs one after another and :func:`report` prints their progress, whichever executor
+produced them (:mod:`tsinsight.runner.grid` is the other).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+import nbformat
+import papermill
+from papermill.exceptions import PapermillExecutionError
+
+from tsinsight import paper
+from tsinsight.runner import html, plan
+from tsinsight.runner.parameters import as_cli, check_parameters
+from tsinsight.runner.plan import Run
+from tsinsight.runner.stamps import run_inputs, why_stale
+
+
+class NotebookFailed(RuntimeError):
+    """A notebook of the book raised; the message holds the failing cell's error."""
+
+
+def execute(run: Run, profile: str) -> float:
+    """Execute ``run`` with papermill into the book's source tree; returns the seconds it took."""
+    source = plan.NOTEBOOKS / f"{run.notebook}.ipynb"
+    check_parameters(run.notebook, {"profile": profile, **run.parameters})
+    inputs = run_inputs(run, profile)  # before it runs: what it reads is what it was computed from
+    partial = plan.BOOK / "_build" / "executing" / run.output.relative_to(plan.GENERATED)
+    partial.parent.mkdir(parents=True, exist_ok=True)
+    run.output.parent.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    try:
+        papermill.execute_notebook(
+            str(source),
+            str(partial),
+            parameters={"profile": profile, **run.parameters},
+            cwd=str(plan.NOTEBOOKS),
+            kernel_name="python3",
+            progress_bar=False,
+        )
+    except PapermillExecutionError as error:
+        raise NotebookFailed(
+            f"{run} failed in cell {error.exec_count}:\n{error.ename}: {error.evalue}\n"
+            + "\n".join(error.traceback[-8:])
+            + f"\n(the executed notebook with the error is {partial})"
+        ) from None
+    seconds = time.perf_counter() - start
+    page = nbformat.read(partial, as_version=4)
+    finish(page, run, profile, seconds, inputs)
+    nbformat.write(page, partial)
+    os.replace(partial, run.output)
+    html.remove_placeholder(run.output)
+    return seconds
+
+
+# ---- what the runner writes into an executed page ----
+
+
+def page_title(notebook: nbformat.NotebookNode, parameters: dict) -> str | None:
+    """The title of a page executed with ``parameters``, from its notebook's title pattern; None without one."""
+    pattern = notebook.metadata.get("tsinsight", {}).get("title")
+    if pattern is None:
+        return None
+    fields = dict(parameters)
+    if "dataset" in parameters:
+        fields["label"] = paper.label(parameters["dataset"])
+    try:
+        return pattern.format(**fields)
+    except KeyError as missing:
+        raise ValueError(f"the title pattern {pattern!r} needs the parameter {missing}, not given") from None
+
+
+def set_title(notebook: nbformat.NotebookNode, title: str) -> None:
+    """Replace the first ``# `` heading of the first Markdown cell by ``title``."""
+    for cell in notebook.cells:
+        if cell.cell_type != "markdown":
+            continue
+        lines = cell.source.splitlines()
+        for index, line in enumerate(lines):
+            if line.startswith("# "):
+                lines[index] = f"# {title}"
+                cell.source = "\n".join(lines)
+                return
+        break
+    raise ValueError("the notebook has no '# ' title in its first Markdown cell")
+
+
+def rerun_command(notebook: str, parameters: dict, profile: str) -> str:
+    """The ``make notebook`` line that executes ``notebook`` again with ``parameters`` under ``profile``."""
+    assignments = " ".join(f"{name}={as_cli(value)}" for name, value in parameters.items())
+    return f"make notebook NB={notebook}" + (f' P="{assignments}"' if assignments else "") + f" PROFILE={profile}"
+
+
+def source_markdown(notebook: str, parameters: dict, profile: str) -> str:
+    """The "source and re-run" box: a download link to ``notebooks/<notebook>.ipynb`` and the re-run line."""
+    # A leading "/" makes the path relative to the book's folder, wherever the page sits under generated/.
+    link = f"{{download}}`notebooks/{notebook}.ipynb </../notebooks/{notebook}.ipynb>`"
+    return (
+        ":::{admonition} Source and re-run\n:class: tip\n"
+        f"This page is the notebook {link} executed by papermill. To execute it again with the same parameters "
+        "(from the repository's top folder):\n\n"
+        f"```bash\n{rerun_command(notebook, parameters, profile)}\n```\n:::\n"
+    )
+
+
+def _runtime_markdown(run: Run, profile: str, seconds: float) -> str:
+    given = f" and parameters {', '.join(f'`{k}={v!r}`' for k, v in run.parameters.items())}" if run.parameters else ""
+    return f"*This page was executed by `make book` in {seconds:.0f} s with profile `{profile}`{given}.*"
+
+
+def _tag(cell, tag: str) -> None:
+    tags = cell.metadata.get("tags", [])
+    if tag not in tags:
+        cell.metadata["tags"] = [*tags, tag]
+
+
+def finish(page: nbformat.NotebookNode, run: Run, profile: str, seconds: float, inputs: dict[str, str]) -> None:
+    """Give the executed ``page`` its title, its source and re-run box, its runtime and its stamp ``inputs``."""
+    title = page_title(page, run.parameters)  # first: the stamp replaces the metadata that holds the pattern
+    if title is not None:
+        set_title(page, title)
+    for cell in page.cells:
+        tags = cell.metadata.get("tags", [])
+        if "injected-parameters" in tags:
+            _tag(cell, "hide-input")
+        elif "parameters" in tags:
+            _tag(cell, "remove-cell")
+    header = next((i for i, cell in enumerate(page.cells) if "page_header(" in cell.source), 0)
+    page.cells.insert(header + 1, nbformat.v4.new_markdown_cell(source_markdown(run.notebook, run.parameters, profile)))
+    page.cells.insert(1, nbformat.v4.new_markdown_cell(_runtime_markdown(run, profile, seconds)))
+    page.metadata["tsinsight"] = inputs
+
+
+# ---- progress ----
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one run: ``started`` (about to execute), ``executed`` (``seconds``) or ``up to date``."""
+
+    run: Run
+    event: str
+    why: str | None = None
+    seconds: float | None = None
+
+
+def serially(runs: list[Run], profile: str, force: bool = False) -> Iterator[Outcome]:
+    """Execute in order the ``runs`` that are not up to date (``force``: all); stops at the first failure."""
+    for run in runs:
+        why = "forced" if force else why_stale(run, profile)
+        if why is None:
+            yield Outcome(run, "up to date")
+            continue
+        yield Outcome(run, "started", why)
+        yield Outcome(run, "executed", why, execute(run, profile))
+
+
+def report(outcomes: Iterable[Outcome], total: int, profile: str) -> list[tuple[Run, float]]:
+    """Print each run's progress as ``outcomes`` arrive; returns the runs executed and their seconds."""
+    timings: list[tuple[Run, float]] = []
+    start, finished = time.perf_counter(), 0
+    for outcome in outcomes:
+        if outcome.event == "started":
+            print(
+                f"[{finished + 1}/{total}] {outcome.run} (profile {profile}): {outcome.why}, executing ...", flush=True
+            )
+            continue
+        finished += 1
+        if outcome.event == "up to date":
+            print(f"[{finished}/{total}] {outcome.run}: up to date", flush=True)
+        else:
+            timings.append((outcome.run, outcome.seconds))
+            print(f"[{finished}/{total}] {outcome.run} done in {outcome.seconds:.1f} s ({outcome.why})", flush=True)
+    print(f"{len(timings)} of {total} notebooks executed in {time.perf_counter() - start:.0f} s", flush=True)
+    return timings
+
+
+def execute_all(runs: list[Run], profile: str, force: bool = False) -> list[tuple[Run, float]]:
+    """Execute in order the ``runs`` that are not up to date (``force``: all), printing progress."""
+    return report(serially(runs, profile, force), len(runs), profile)
