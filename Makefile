@@ -14,7 +14,7 @@ WORKERS ?=
 FORCE ?=
 BUILD_ARGS := $(PROFILE_ARG) $(if $(WORKERS),--workers $(WORKERS),) $(if $(FORCE),--force,)
 
-.PHONY: help venv book test lint pytest smoke-book browser-check linkcheck notebook bench clean
+.PHONY: help venv book test lint pytest example smoke-book browser-check linkcheck notebook bench clean
 
 help: ## list the targets and every notebook's parameters
 	@echo "Targets (PROFILE=smoke|cpu|paper; default: paper with CUDA, else cpu; make book also takes WORKERS=N, FORCE=1):"
@@ -59,7 +59,12 @@ browser-check: venv ## load every page of the built book in headless Chromium
 linkcheck: venv ## every internal link and #anchor of the built book (LinkChecker, no network)
 	$(BIN)/linkchecker --config tools/linkcheckerrc --no-status book/_build/html/index.html
 
-test: lint pytest smoke-book browser-check linkcheck ## what CI runs: lint, unit tests, a smoke build of the book, the browser check
+example: venv ## the "Your model" page on a tiny model and data that tools/make_example_model.py writes (smoke)
+	$(BIN)/python tools/make_example_model.py examples/your_model
+	$(BIN)/python -m tsinsight.book run your_model classifier=examples/your_model/classifier.pt \
+		data=examples/your_model/data.npz --profile $(or $(PROFILE),smoke) --no-html
+
+test: lint pytest example smoke-book browser-check linkcheck ## what CI runs: lint, unit tests, the example, a smoke build of the book, the browser check
 
 bench: venv ## benchmarks: data loading, batched suppression, stacked explainer fits
 	$(BIN)/python benchmarks/bench_data.py

@@ -41,6 +41,7 @@ def _parser() -> argparse.ArgumentParser:
     one.add_argument("notebook", help="a notebook name, e.g. train")
     one.add_argument("assignments", nargs="*", help="key=value parameters, e.g. dataset=ford_a beta=0.001")
     one.add_argument("--profile", default=None)
+    one.add_argument("--no-html", action="store_true", help="execute the notebook only")
     commands.add_parser("list", help="list the runs of the book").add_argument("--profile", default=None)
     return parser
 
@@ -73,7 +74,8 @@ def _run_one(args, profile: str) -> None:
     run = plan.Run(args.notebook, with_default_dataset(args.notebook, parameters))
     print(f"{run} (profile {profile}) ...", flush=True)
     print(f"done in {execute(run, profile):.1f} s -> {run.output.relative_to(plan.ROOT)}", flush=True)
-    build_html()
+    if not args.no_html:
+        build_html()
 
 
 def main(argv: list[str] | None = None) -> int:

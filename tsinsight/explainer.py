@@ -46,7 +46,7 @@ from tsinsight.checks import (
     check_model,
     check_splits,
 )
-from tsinsight.models import evaluating, rnn_backward_allowed
+from tsinsight.models import AutoEncoder, evaluating, rnn_backward_allowed
 from tsinsight.training import TrainConfig, accuracy, fit
 
 MODES = ("tsinsight", "palacio", "sparsity_only", "saliency")
@@ -144,6 +144,12 @@ class Pipeline(nn.Module):
         return self.classifier(self.autoencoder(x))
 
 
+def _width(autoencoder: nn.Module) -> int | None:
+    encoder = getattr(autoencoder, "encoder", None)
+    last = encoder[-2] if isinstance(encoder, nn.Sequential) and len(encoder) >= 2 else None
+    return getattr(last, "out_channels", None)
+
+
 class TSInsight:
     """An attribution model: an auto-encoder fine-tuned in front of a frozen classifier.
 
@@ -178,13 +184,52 @@ class TSInsight:
         self.gamma = None if gamma is None else float(gamma)
         self.beta = None if beta is None else float(beta)
         self.mode = mode
-        self.classifier.requires_grad_(False).eval()
+        for parameter in self.classifier.parameters():  # one by one: a TorchScript module has no requires_grad_
+            parameter.requires_grad_(False)
+        self.classifier.eval()
         self.pipeline = Pipeline(autoencoder, classifier)
         self.saliency_average: torch.Tensor | None = None  # (channels, length), set by fit in mode "saliency"
         self.history: pd.DataFrame | None = None  # the last fit's, with its convergence in ``attrs``
 
     def __repr__(self) -> str:
         return f"TSInsight(mode={self.mode!r}, gamma={self.gamma}, beta={self.beta})"
+
+    # ------------------------------------------------------------------ weights on disk
+    FORMAT = "tsinsight-explainer-1"
+
+    def save(self, path) -> None:
+        """Write the fitted auto-encoder's weights and the explainer's settings to ``path`` (tensors and numbers
+        only: :meth:`load` reads it with ``weights_only=True``). The classifier is not saved: it is the caller's."""
+        shape = {name: getattr(self.autoencoder, name, None) for name in ("n_channels", "length")}
+        torch.save(
+            {
+                "format": self.FORMAT,
+                "mode": self.mode,
+                "gamma": self.gamma,
+                "beta": self.beta,
+                "autoencoder": {**shape, "width": _width(self.autoencoder)},
+                "state_dict": {k: v.detach().cpu() for k, v in self.autoencoder.state_dict().items()},
+                "saliency_average": self.saliency_average,
+            },
+            path,
+        )
+
+    @classmethod
+    def load(cls, path, classifier: nn.Module, autoencoder: nn.Module | None = None) -> TSInsight:
+        """The explainer :meth:`save` wrote, in front of ``classifier``; its auto-encoder is a
+        :class:`tsinsight.models.AutoEncoder` of the saved shape unless ``autoencoder`` is given to load into."""
+        stored = torch.load(path, map_location="cpu", weights_only=True)
+        if not isinstance(stored, dict) or stored.get("format") != cls.FORMAT:
+            raise ValueError(f"{path} was not written by TSInsight.save: nothing to load")
+        if autoencoder is None:
+            shape = stored["autoencoder"]
+            if None in shape.values():
+                raise ValueError(f"{path} holds a custom auto-encoder: pass an instance of it as autoencoder=")
+            autoencoder = AutoEncoder(shape["n_channels"], shape["length"], shape["width"])
+        autoencoder.load_state_dict(stored["state_dict"])
+        explainer = cls(classifier, autoencoder, gamma=stored["gamma"], beta=stored["beta"], mode=stored["mode"])
+        explainer.saliency_average = stored["saliency_average"]
+        return explainer
 
     # ------------------------------------------------------------------ the loss
     def saliency(self, x: torch.Tensor) -> torch.Tensor:

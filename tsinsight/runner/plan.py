@@ -10,7 +10,8 @@ Every notebook declares in its own metadata what the plan needs to know about it
         "claims": {"Table 3": "accuracy_"}                  # the paper's claims judged from its tables
     }}
 
-A notebook without ``datasets`` is one page. The pages are executed in the reading order of ``book/_toc.yml``,
+A notebook without ``datasets`` is one page. One declared ``"optional": true`` (the page of a user's own model) is not
+executed by ``make book``: its page exists once ``make notebook`` has executed it, and later builds keep it. The pages are executed in the reading order of ``book/_toc.yml``,
 except that a page comes after every run whose tables it reads and a page of a data set after that data set's
 ``train`` run, whose models it reuses (:func:`needs`).
 """
@@ -136,7 +137,8 @@ def _runs_of(notebook: str, datasets: list[str]) -> list[Run]:
 def book_runs(datasets: list[str] | None = None) -> list[Run]:
     """Every run of the book, in execution order: the table of contents' order, each run after those it needs."""
     datasets = book_datasets() if datasets is None else datasets
-    pending = [run for notebook in toc_notebooks() for run in _runs_of(notebook, datasets)]
+    notebooks = [notebook for notebook in toc_notebooks() if not declaration(notebook).get("optional")]
+    pending = [run for notebook in notebooks for run in _runs_of(notebook, datasets)]
     ordered: list[Run] = []
     while pending:  # a stable topological sort: the first pending run whose needs are all placed goes next
         ready = next(

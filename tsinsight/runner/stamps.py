@@ -87,8 +87,13 @@ def why_stale(run: Run, profile: str) -> str | None:
 
 
 def remove_foreign_pages(runs: list[Run], profile: str) -> None:
-    """Remove the executed pages that are not this book's: of another profile, unstamped, or of no run in ``runs``."""
+    """Remove the executed pages that are not this book's: of another profile, unstamped, or of no run in ``runs``.
+
+    The page of an optional notebook (a user's own model, executed with ``make notebook``) is kept.
+    """
     ours = {run.output for run in runs}
     for page in plan.GENERATED.rglob("*.ipynb"):
+        if plan.declaration(page.relative_to(plan.GENERATED).parts[0].removesuffix(".ipynb")).get("optional"):
+            continue
         if page not in ours or stamp_of(page).get("profile") != profile:
             page.unlink()
