@@ -14,7 +14,7 @@ WORKERS ?=
 FORCE ?=
 BUILD_ARGS := $(PROFILE_ARG) $(if $(WORKERS),--workers $(WORKERS),) $(if $(FORCE),--force,)
 
-.PHONY: help venv book test lint pytest example smoke-book browser-check linkcheck notebook bench clean
+.PHONY: help venv book edition test lint pytest example smoke-book browser-check linkcheck notebook bench clean
 
 help: ## list the targets and every notebook's parameters
 	@echo "Targets (PROFILE=smoke|cpu|paper; default: paper with CUDA, else cpu; make book also takes WORKERS=N, FORCE=1):"
@@ -58,6 +58,11 @@ browser-check: venv ## load every page of the built book in headless Chromium
 
 linkcheck: venv ## every internal link and #anchor of the built book (LinkChecker, no network)
 	$(BIN)/linkchecker --config tools/linkcheckerrc --no-status book/_build/html/index.html
+
+edition: venv ## rebuild the book of PROFILE and keep it as its reference edition (refuses a partial or mixed build)
+	@test -n "$(PROFILE)" || { echo "usage: make edition PROFILE=cpu|paper"; exit 2; }
+	$(BIN)/python -m tsinsight.book build --profile $(PROFILE) --no-html $(if $(WORKERS),--workers $(WORKERS),)
+	$(BIN)/python -m tsinsight.book edition --profile $(PROFILE)
 
 example: venv ## the "Your model" page on a tiny model and data that tools/make_example_model.py writes (smoke)
 	$(BIN)/python tools/make_example_model.py examples/your_model

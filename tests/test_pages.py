@@ -39,7 +39,7 @@ def test_finish_titles_the_page_from_its_pattern_and_adds_the_rerun_box():
     assert cells[5].cell_type == "markdown" and "page_header" in cells[4].source
     assert 'make notebook NB=train P="dataset=ford_a beta=0.001 betas=[0.0,0.1]" PROFILE=cpu\n' in cells[5].source
     assert "{download}`notebooks/train.ipynb </../notebooks/train.ipynb>`" in cells[5].source
-    assert page.metadata["tsinsight"] == {"profile": "cpu"}, "the stamp replaces the title pattern"
+    assert page.metadata["tsinsight"] == {"profile": "cpu", "seconds": 12.3}, "the stamp replaces the title pattern"
 
 
 def test_finish_keeps_the_title_without_a_pattern_and_names_a_missing_parameter():

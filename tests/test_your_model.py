@@ -86,7 +86,9 @@ def test_state_dicts_need_their_module_and_must_fit_it(tmp_path):
     with pytest.raises(ValueError, match="cannot be built from classifier_kwargs"):
         loading.load_classifier(tmp_path / "lstm.pt", "tsinsight.models:LSTMClassifier", dict(channels=3))
     with pytest.raises(ValueError, match="do not fit"):
-        loading.load_classifier(tmp_path / "lstm.pt", "tsinsight.models:LSTMClassifier", dict(n_channels=2, n_classes=2))
+        loading.load_classifier(
+            tmp_path / "lstm.pt", "tsinsight.models:LSTMClassifier", dict(n_channels=2, n_classes=2)
+        )
     kwargs = dict(n_channels=3, n_classes=2, hidden=8)
     loaded = loading.load_classifier(tmp_path / "lstm.pt", "tsinsight.models:LSTMClassifier", kwargs)
     x = torch.randn(4, 3, 16)

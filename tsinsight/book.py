@@ -1,15 +1,11 @@
 """The book's command line: execute the notebook runs of the book (:mod:`tsinsight.runner`), then build the HTML.
 
-Builds are incremental: a run whose page is up to date (:mod:`tsinsight.runner.stamps`) is skipped, any other says
-what changed and is executed again (``--force``: all of them). Pages of another profile, or of runs no longer
-in the book, are removed first. With ``--workers N`` (N > 1) or ``--scheduler ADDRESS`` the runs are executed on
-Dask (:mod:`tsinsight.runner.grid`), each after the runs it needs. Parameters given on the command line are
-checked against the notebook's own before any kernel starts.
-
-Command line (what ``make`` calls)::
+Incremental: an up-to-date page is skipped (:mod:`~tsinsight.runner.stamps`); ``--workers``/``--scheduler`` use Dask.
+Without ``--profile`` or ``--force``, a reference edition of the default profile is rendered instead (no training)::
 
     python -m tsinsight.book build [--profile P] [--force] [--workers N | --scheduler tcp://HOST:8786]
     python -m tsinsight.book run NB [key=value ...] [--profile P]   # re-execute one notebook, then build the HTML
+    python -m tsinsight.book edition --profile P [--commit C]       # keep the finished build as the reference edition
     python -m tsinsight.book list [--profile P]                      # the runs of the book
 """
 
@@ -20,7 +16,7 @@ import subprocess
 import sys
 
 from tsinsight.profiles import get_profile
-from tsinsight.runner import plan
+from tsinsight.runner import edition, plan
 from tsinsight.runner.execute import NotebookFailed, execute, execute_all
 from tsinsight.runner.html import build_html
 from tsinsight.runner.parameters import check_parameters, parse_assignments, with_default_dataset
@@ -31,8 +27,6 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m tsinsight.book", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
     build = commands.add_parser("build", help="execute every notebook of the book, then build the HTML")
-    build.add_argument("--profile", default=None, help="smoke, cpu or paper (default: paper with CUDA, else cpu)")
-    build.add_argument("--no-html", action="store_true", help="execute the notebooks only")
     build.add_argument("--force", action="store_true", help="execute every run, also those that are up to date")
     where = build.add_mutually_exclusive_group()
     where.add_argument("--workers", type=int, default=1, help="runs at a time, on a local Dask cluster (default 1)")
@@ -40,9 +34,13 @@ def _parser() -> argparse.ArgumentParser:
     one = commands.add_parser("run", help="re-execute one notebook with new parameters, then build the HTML")
     one.add_argument("notebook", help="a notebook name, e.g. train")
     one.add_argument("assignments", nargs="*", help="key=value parameters, e.g. dataset=ford_a beta=0.001")
-    one.add_argument("--profile", default=None)
-    one.add_argument("--no-html", action="store_true", help="execute the notebook only")
-    commands.add_parser("list", help="list the runs of the book").add_argument("--profile", default=None)
+    keep = commands.add_parser("edition", help="write the finished build as the reference edition of its profile")
+    keep.add_argument("--commit", default="HEAD", help="the commit whose code executed the pages (default HEAD)")
+    listing = commands.add_parser("list", help="list the runs of the book")
+    for command in (build, one, keep, listing):
+        command.add_argument("--profile", default=None, help="smoke, cpu or paper (default: paper with CUDA, else cpu)")
+    for command in (build, one):
+        command.add_argument("--no-html", action="store_true", help="execute the notebooks only")
     return parser
 
 
@@ -51,7 +49,9 @@ def _build(args, profile: str) -> None:
         raise ValueError(f"--workers takes a positive number of workers, got {args.workers}")
     runs = plan.book_runs()
     remove_foreign_pages(runs, profile)  # one profile per book: no stale pages of another
-    if args.workers > 1 or args.scheduler:
+    if args.profile is None and not args.force and edition.provenance(profile):
+        print(f"rendering the reference edition of {profile}: {len(edition.render(profile))} page(s)", flush=True)
+    elif args.workers > 1 or args.scheduler:
         from tsinsight.runner import grid  # Dask is imported only for a parallel build
 
         grid.execute_all(runs, profile, args.force, workers=args.workers, scheduler=args.scheduler)
@@ -63,11 +63,11 @@ def _build(args, profile: str) -> None:
 
 def _run_one(args, profile: str) -> None:
     parameters = parse_assignments(args.assignments)
-    if "profile" in parameters and args.profile is not None and parameters["profile"] != args.profile:
-        raise ValueError(
-            f'two profiles given: PROFILE={args.profile} and P="profile={parameters["profile"]}"; give one'
-        )
     if "profile" in parameters:
+        if args.profile is not None and parameters["profile"] != args.profile:
+            raise ValueError(
+                f'two profiles given: PROFILE={args.profile} and P="profile={parameters["profile"]}"; give one'
+            )
         check_parameters(args.notebook, {"profile": parameters["profile"]})
         profile = parameters.pop("profile")
     check_parameters(args.notebook, {"profile": profile, **parameters})  # before any kernel starts
@@ -84,13 +84,13 @@ def main(argv: list[str] | None = None) -> int:
         profile = get_profile(args.profile).name
         if args.command == "list":
             print("\n".join(str(run) for run in plan.book_runs()))
+        elif args.command == "edition":
+            print(f"the reference edition is at {edition.write(profile, args.commit)}", flush=True)
         else:
             (_build if args.command == "build" else _run_one)(args, profile)
-    except (NotebookFailed, FileNotFoundError, ValueError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    except subprocess.CalledProcessError as error:
-        print(f"error: the book build failed (exit {error.returncode}); see the messages above", file=sys.stderr)
+    except (NotebookFailed, FileNotFoundError, ValueError, subprocess.CalledProcessError) as error:
+        failed = isinstance(error, subprocess.CalledProcessError)
+        print(f"error: {'the book build failed, see the messages above' if failed else error}", file=sys.stderr)
         return 1
     return 0
 

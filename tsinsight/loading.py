@@ -55,7 +55,9 @@ def load_classifier(path: str | Path, module: str | None = None, kwargs: dict | 
             raise ValueError(
                 f"{path.name} is a TorchScript file: it holds its own code, so leave classifier_module empty"
             )
-        with warnings.catch_warnings():  # torch deprecates TorchScript for torch.export; it is still the format users have
+        with (
+            warnings.catch_warnings()
+        ):  # torch deprecates TorchScript for torch.export; it is still the format users have
             warnings.simplefilter("ignore", DeprecationWarning)
             model = torch.jit.load(str(path), map_location="cpu")
         return model.float().eval()

@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 
 import pandas as pd
 
@@ -47,4 +47,5 @@ def show(claims: list[Claim]) -> None:
 
 def frame(claims: list[Claim]) -> pd.DataFrame:
     """Claims as a table (one row each, with the verdict spelled out)."""
-    return pd.DataFrame([{**asdict(c), "verdict": c.verdict} for c in claims])
+    columns = [*(f.name for f in fields(Claim)), "verdict"]  # also when there is no claim yet
+    return pd.DataFrame([{**asdict(c), "verdict": c.verdict} for c in claims], columns=columns)

@@ -43,7 +43,9 @@ def _weights_of(module: nn.Module) -> list[np.ndarray]:
 
 def model_key(classifier: nn.Module, dataset: Dataset, profile: Profile) -> dict:
     """What a user's models are cached under: the classifier's weights, the data and the profile's budget."""
-    splits = {name: fingerprint(getattr(dataset, name).x, getattr(dataset, name).y) for name in ("train", "val", "test")}
+    splits = {
+        name: fingerprint(getattr(dataset, name).x, getattr(dataset, name).y) for name in ("train", "val", "test")
+    }
     return dict(classifier=fingerprint(*_weights_of(classifier)), data=splits, profile=profile.as_dict(), zoo="your-1")
 
 
@@ -57,10 +59,16 @@ def applicable_methods(classifier: nn.Module, dataset: Dataset, methods=METHODS)
         if TABLE[method].kind == "explainer":
             usable.append(method)
             continue
-        if isinstance(classifier, torch.jit.ScriptModule) and method in ("guided_backprop", "gradcam", "guided_gradcam"):
+        if isinstance(classifier, torch.jit.ScriptModule) and method in (
+            "guided_backprop",
+            "gradcam",
+            "guided_gradcam",
+        ):
             why[method] = "a TorchScript model takes no module hooks (save a state dict with its module path for it)"
             continue
-        if method in ("gradcam", "guided_gradcam") and not isinstance(getattr(classifier, "feature_layer", None), nn.Module):
+        if method in ("gradcam", "guided_gradcam") and not isinstance(
+            getattr(classifier, "feature_layer", None), nn.Module
+        ):
             why[method] = "GradCAM needs the classifier's last convolutional block as `classifier.feature_layer`"
             continue
         try:
@@ -129,8 +137,14 @@ def explain(classifier: nn.Module, dataset: Dataset, profile: Profile, *, progre
         "tsinsight": _restore(classifier, dataset, tuned, "tsinsight", gamma=tuned["gamma"], beta=tuned["beta"]),
         "palacio": _restore(classifier, dataset, stored_palacio, "palacio"),
     }
-    histories = {"autoencoder": stored_ae["history"], "tsinsight": tuned["history"], "palacio": stored_palacio["history"]}
-    return Explained(autoencoder, explainers, tuned["table"], tuned["gamma"], tuned["beta"], tuned["fell_back"], histories)
+    histories = {
+        "autoencoder": stored_ae["history"],
+        "tsinsight": tuned["history"],
+        "palacio": stored_palacio["history"],
+    }
+    return Explained(
+        autoencoder, explainers, tuned["table"], tuned["gamma"], tuned["beta"], tuned["fell_back"], histories
+    )
 
 
 def summary(classifier: nn.Module, dataset: Dataset, explained: Explained, profile: Profile) -> pd.DataFrame:
@@ -142,9 +156,16 @@ def summary(classifier: nn.Module, dataset: Dataset, explained: Explained, profi
         config = profile.train_config(max_epochs=profile.explainer_epochs)
         state = convergence(explained.histories[mode], config.early_stopping_patience, config.max_epochs)
         rows.append(
-            dict(model=mode, accuracy=accuracy(explainer.pipeline, x, y), gamma=explainer.gamma, beta=explainer.beta,
-                 near_zero=near_zero_share(output, x), gini=float(np.mean(gini(np.abs(output)))),
-                 **alignment(output, x), **state)  # fmt: skip
+            dict(
+                model=mode,
+                accuracy=accuracy(explainer.pipeline, x, y),
+                gamma=explainer.gamma,
+                beta=explainer.beta,
+                near_zero=near_zero_share(output, x),
+                gini=float(np.mean(gini(np.abs(output)))),
+                **alignment(output, x),
+                **state,
+            )  # fmt: skip
         )
     return pd.DataFrame(rows)
 
@@ -162,8 +183,18 @@ def curves(
     x, y = dataset.test.x[: profile.n_eval], dataset.test.y[: profile.n_eval]
     key = dict(model_key(classifier, dataset, profile), gamma=explained.gamma, beta=explained.beta)
     frames = [
-        suppression_curves(classifier, x[fold], y[fold], explainers=explained.explainers, methods=methods,
-                           run=index, key=key, progress=progress, filler=filler, order=order)  # fmt: skip
+        suppression_curves(
+            classifier,
+            x[fold],
+            y[fold],
+            explainers=explained.explainers,
+            methods=methods,
+            run=index,
+            key=key,
+            progress=progress,
+            filler=filler,
+            order=order,
+        )  # fmt: skip
         for index, fold in enumerate(_folds(len(x)))
     ]
     return pd.concat(frames, ignore_index=True).assign(dataset=dataset.name, filler=filler, order=order)
@@ -186,7 +217,10 @@ def robustness(
     """:func:`curves` under every filler and deletion order of the robustness page."""
     settings = [(filler, order) for filler in FILLERS for order in ORDERS]
     return pd.concat(
-        [curves(classifier, dataset, explained, profile, methods, filler=f, order=o, progress=progress) for f, o in settings],
+        [
+            curves(classifier, dataset, explained, profile, methods, filler=f, order=o, progress=progress)
+            for f, o in settings
+        ],
         ignore_index=True,
     )
 

@@ -146,7 +146,7 @@ def finish(page: nbformat.NotebookNode, run: Run, profile: str, seconds: float, 
     header = next((i for i, cell in enumerate(page.cells) if "page_header(" in cell.source), 0)
     page.cells.insert(header + 1, nbformat.v4.new_markdown_cell(source_markdown(run.notebook, run.parameters, profile)))
     page.cells.insert(1, nbformat.v4.new_markdown_cell(_runtime_markdown(run, profile, seconds)))
-    page.metadata["tsinsight"] = inputs
+    page.metadata["tsinsight"] = {**inputs, "seconds": round(seconds, 1)}  # the runtime is provenance, not an input
 
 
 # ---- progress ----

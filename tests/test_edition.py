@@ -1,0 +1,78 @@
+"""Issue 20: the reference edition is written only from a whole build, and rendered with its provenance."""
+
+import json
+
+import nbformat
+import pytest
+
+from tsinsight.runner import edition, execute, plan, stamps
+
+TOC = "format: jb-book\nroot: intro\nchapters:\n  - file: generated/alpha\n  - file: generated/beta\n"
+
+
+@pytest.fixture
+def tiny(tmp_path, monkeypatch):
+    notebooks, book = tmp_path / "notebooks", tmp_path / "book"
+    notebooks.mkdir()
+    book.mkdir()
+    (book / "_toc.yml").write_text(TOC)
+    for name in ("alpha", "beta"):
+        notebook = nbformat.v4.new_notebook()
+        notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+        notebook.metadata["tsinsight"] = {"writes": [f"{name}_table"], "claims": {"Fig. 5": f"{name}_table"}}
+        notebook.cells = [
+            nbformat.v4.new_markdown_cell(f"# {name}"),
+            nbformat.v4.new_code_cell('profile = "smoke"', metadata={"tags": ["parameters"]}),
+            nbformat.v4.new_code_cell("print('hello')"),
+        ]
+        nbformat.write(notebook, notebooks / f"{name}.ipynb")
+    monkeypatch.setattr(plan, "NOTEBOOKS", notebooks)
+    monkeypatch.setattr(plan, "BOOK", book)
+    monkeypatch.setattr(plan, "GENERATED", book / "generated")
+    monkeypatch.setenv("TSINSIGHT_ARTIFACTS", str(tmp_path / "artifacts"))
+    monkeypatch.setattr(plan, "book_datasets", lambda: [])
+    # the pages are executed by the working tree's code, which may differ from HEAD while developing
+    monkeypatch.setattr(edition, "_code_stamp_at", lambda commit: stamps.run_inputs(plan.Run("alpha"), "smoke")["code"])
+    return book
+
+
+def test_a_partial_build_is_refused_then_a_whole_one_is_kept_and_rendered(tiny):
+    execute.execute(plan.Run("alpha"), "smoke")
+    with pytest.raises(ValueError, match="partial edition: 1 run"):
+        edition.write("smoke")
+    execute.execute(plan.Run("beta"), "smoke")
+    target = edition.write("smoke")
+    provenance = json.loads((target / "provenance.json").read_text())
+    assert provenance["profile"] == "smoke" and set(provenance["pages"]) == {"alpha.ipynb", "beta.ipynb"}
+    assert all(seconds > 0 for seconds in provenance["pages"].values())
+    assert (target / "pages" / "alpha.ipynb").exists() and (target / "verdicts.csv").exists()
+    rows = json.loads((target / "verdicts.json").read_text())  # one row per claim: "not run" here, no table
+    assert [row["verdict"] for row in rows] == ["not comparable"] * 2 and rows[0]["profile"] == "smoke"
+    # a fresh clone: no executed page; rendering fills the book from the edition, with its banner
+    for page in (tiny / "generated").glob("*.ipynb"):
+        page.unlink()
+    assert sorted(edition.render("smoke")) == ["alpha.ipynb", "beta.ipynb"]
+    rendered = nbformat.read(tiny / "generated" / "alpha.ipynb", as_version=4)
+    text = rendered.cells[1].source
+    assert "Reference edition" in text and provenance["commit"][:12] in text and "alpha_table.csv" in text
+    # a page executed locally replaces the reference page, and says so; rendering again keeps one banner
+    execute.execute(plan.Run("alpha"), "smoke")
+    assert edition.render("smoke") == ["beta.ipynb"]
+    edition.render("smoke")
+    cells = nbformat.read(tiny / "generated" / "alpha.ipynb", as_version=4).cells
+    assert sum(edition.MARK in cell.source for cell in cells) == 1 and "Executed locally" in cells[1].source
+
+
+def test_a_mixed_build_is_refused(tiny, monkeypatch):
+    execute.execute(plan.Run("alpha"), "smoke")
+    execute.execute(plan.Run("beta"), "smoke")
+    monkeypatch.setattr(edition, "_code_stamp_at", lambda commit: "another-version")
+    with pytest.raises(ValueError, match="not executed by the code of"):
+        edition.write("smoke")
+
+
+def test_the_banner_names_what_changed_since_the_edition():
+    now = edition.source_hashes()
+    then = dict(now, **{"tsinsight/claims.py": "0" * 16})
+    then.pop("tsinsight/book.py")
+    assert edition.changed_since({"sources": then}) == ["tsinsight/book.py", "tsinsight/claims.py"]

@@ -1,0 +1,219 @@
+"""The reference edition: one complete build of the book, kept in the repository so that a reader needs no training.
+
+``book/reference/<profile>/`` holds the executed pages (``pages/``, the tree of ``book/generated/``), the result tables
+(``results/``), the verdict table (``verdicts.csv`` and ``verdicts.json``, one row per claim) and ``provenance.json``:
+the commit whose code produced it, the profile, the device, the package versions, the date, the wall time of every
+page, each data set's source, substitute status and checksums, and a hash of every module and notebook.
+
+- :func:`write` (``python -m tsinsight.book edition --profile cpu``) copies a finished build into the edition. It
+  refuses a partial build (a run without its page) and a mixed one: every page must carry this profile's stamp and
+  come from one version of the code, the commit it names (``HEAD`` by default, checked against the pages' stamps).
+- :func:`render` (what ``make book`` does when a reference edition exists and nothing was asked to execute) puts the
+  edition's pages into ``book/generated/`` wherever no page was executed locally, each under a banner with the
+  edition's provenance that names the modules and notebooks changed since its commit. A page executed locally stays,
+  under a banner that says so.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+import nbformat
+
+from tsinsight import claims, data, report
+from tsinsight.data import cache, registry
+from tsinsight.results import results_dir
+from tsinsight.runner import plan, stamps
+from tsinsight.runner.plan import Run
+
+MARK = "tsinsight-edition-banner"
+
+
+def edition_dir(profile: str) -> Path:
+    return plan.BOOK / "reference" / profile
+
+
+def _git(*args: str) -> str:
+    return subprocess.run(["git", "-C", str(plan.ROOT), *args], capture_output=True, text=True, check=True).stdout
+
+
+def _sha(content: bytes) -> str:
+    return hashlib.sha256(content).hexdigest()[:16]
+
+
+def _tracked_sources() -> dict[str, Path]:
+    """The package's modules and the notebooks, by their path in the repository."""
+    modules = {f"tsinsight/{path.relative_to(plan.PACKAGE).as_posix()}": path for path in plan.PACKAGE.rglob("*.py")}
+    return modules | {f"notebooks/{path.name}": path for path in plan.NOTEBOOKS.glob("*.ipynb")}
+
+
+def source_hashes(commit: str | None = None) -> dict[str, str]:
+    """A hash of every module of the package and every notebook, in the working tree or at ``commit``."""
+    if commit is None:
+        return {name: _sha(path.read_bytes()) for name, path in sorted(_tracked_sources().items())}
+    listed = _git("ls-tree", "-r", "--name-only", commit, "tsinsight", "notebooks").split()
+    chosen = [name for name in listed if name.endswith(".py") or name.endswith(".ipynb")]
+    return {name: _sha(subprocess.run(["git", "-C", str(plan.ROOT), "show", f"{commit}:{name}"],
+                                      capture_output=True, check=True).stdout) for name in sorted(chosen)}  # fmt: skip
+
+
+def _code_stamp_at(commit: str) -> str:
+    """The ``code`` part of a page stamp (:func:`tsinsight.runner.stamps.run_inputs`) for the package at ``commit``."""
+    names = sorted(n for n in _git("ls-tree", "-r", "--name-only", commit, "tsinsight").split() if n.endswith(".py"))
+    digest = hashlib.sha256()
+    for name in names:  # the same bytes, in the same order, as stamps._digest of the sorted package files
+        content = subprocess.run(["git", "-C", str(plan.ROOT), "show", f"{commit}:{name}"], capture_output=True,
+                                 check=True).stdout  # fmt: skip
+        digest.update(Path(name).name.encode() + b"\0" + content)
+        digest.update(b"\0")
+    return digest.hexdigest()[:16]
+
+
+def _seconds(page: Path) -> float | None:
+    stamp = stamps.stamp_of(page)
+    if "seconds" in stamp:
+        return float(stamp["seconds"])
+    for cell in nbformat.read(page, as_version=4).cells[:3]:  # pages stamped before the stamp held the runtime
+        if cell.cell_type == "markdown" and "executed by `make book` in " in cell.source:
+            return float(cell.source.split("executed by `make book` in ")[1].split(" s")[0])
+    return None
+
+
+def _datasets() -> list[dict]:
+    rows = []
+    for name in plan.book_datasets():
+        spec = registry.source_spec(name)
+        found = spec.find(spec.roots(None))
+        loaded = data.load(name, progress=False)
+        checksums = (
+            {}
+            if found is None
+            else {role: entry["sha256"] for role, entry in cache.source_checksums(found.files).items()}
+        )
+        rows.append(dict(dataset=name, source=report.public_source(loaded.source), substitute=bool(loaded.substitute),
+                         checksums=checksums))  # fmt: skip
+    return rows
+
+
+def verdict_table(profile: str, commit: str):
+    """The verdict table of ``profile``: one row per claim, with its rule, the profile and the commit."""
+    table = claims.all_claims(profile)
+    return table.rename(columns={"why": "rule"}).assign(profile=profile, commit=commit)[
+        ["figure", "dataset", "claim", "paper", "ours", "verdict", "rule", "difference", "profile", "commit"]
+    ]
+
+
+def write(profile: str, commit: str = "HEAD") -> Path:
+    """Copy the finished ``profile`` build into ``book/reference/<profile>/``; refuses a partial or mixed build."""
+    runs = plan.book_runs()
+    missing = [str(run) for run in runs if not run.output.exists()]
+    if missing:
+        raise ValueError(f"refusing to write a partial edition: {len(missing)} run(s) have no page ({', '.join(missing[:5])}"
+                         f"{', ...' if len(missing) > 5 else ''}); run make book PROFILE={profile} first")  # fmt: skip
+    pages = [(run, stamps.stamp_of(run.output)) for run in runs]
+    foreign = [str(run) for run, stamp in pages if stamp.get("profile") != profile]
+    if foreign:
+        raise ValueError(
+            f"refusing to write the {profile} edition: pages of another profile or unstamped: {foreign[:5]}"
+        )
+    resolved = _git("rev-parse", commit).strip()
+    expected = _code_stamp_at(resolved)
+    mixed = [str(run) for run, stamp in pages if stamp.get("code") != expected]
+    if mixed:
+        raise ValueError(f"refusing to write the edition: {len(mixed)} page(s) were not executed by the code of {resolved[:12]} "
+                         f"({', '.join(mixed[:3])}...): execute them again (make book PROFILE={profile})")  # fmt: skip
+    verdicts = verdict_table(profile, resolved[:12])
+    target = edition_dir(profile)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{profile}-", dir=target.parent))
+    try:
+        for run in runs:
+            destination = staging / "pages" / run.output.relative_to(plan.GENERATED)
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(run.output, destination)
+        (staging / "results").mkdir()
+        for table in sorted(results_dir(profile).glob("*.csv")):
+            shutil.copy2(table, staging / "results" / table.name)
+        verdicts.to_csv(staging / "verdicts.csv", index=False)
+        (staging / "verdicts.json").write_text(verdicts.to_json(orient="records", indent=1, force_ascii=False))
+        provenance = dict(
+            commit=resolved, profile=profile, device=report.device_name(), versions=report.package_versions(),
+            written=f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC", pages={str(run): _seconds(run.output) for run in runs},
+            datasets=_datasets(), sources=source_hashes(resolved),
+        )  # fmt: skip
+        (staging / "provenance.json").write_text(json.dumps(provenance, indent=1, ensure_ascii=False))
+        previous = target.with_name(f".{profile}-previous")
+        if target.exists():
+            os.replace(target, previous)
+        os.replace(staging, target)  # the edition is whole or the previous one stays
+        shutil.rmtree(previous, ignore_errors=True)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return target
+
+
+def provenance(profile: str) -> dict | None:
+    path = edition_dir(profile) / "provenance.json"
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def changed_since(edition: dict) -> list[str]:
+    """The modules and notebooks whose content differs from the edition's commit (added and removed ones too)."""
+    now, then = source_hashes(), edition["sources"]
+    return sorted(name for name in set(now) | set(then) if now.get(name) != then.get(name))
+
+
+def banner(edition: dict, run: Run, *, local: bool) -> str:
+    """The Markdown banner of a page of the book built from ``edition``."""
+    seconds = edition["pages"].get(str(run))
+    lines = [
+        f"- **Edition:** `{edition['profile']}`, produced by commit `{edition['commit'][:12]}` on {edition['device']}, "
+        f"written {edition['written']}" + (f"; this page took {seconds:.0f} s" if seconds else "") + ".",
+        f"- **Its tables:** {{download}}`verdicts.csv </reference/{edition['profile']}/verdicts.csv>`, "
+        f"{{download}}`verdicts.json </reference/{edition['profile']}/verdicts.json>`"
+        + "".join(f", {{download}}`{t}.csv </reference/{edition['profile']}/results/{t}.csv>`" for t in run.writes),
+    ]
+    changed = changed_since(edition)
+    if changed:
+        shown = ", ".join(f"`{name}`" for name in changed[:12]) + (
+            f" and {len(changed) - 12} more" if len(changed) > 12 else ""
+        )
+        lines.append(f"- **Code changed since:** {shown}. Re-execute with `make book PROFILE={edition['profile']}`.")
+    if local:
+        title, kind = "Executed locally", "warning"
+        lines.insert(0, "- This page was **executed on this machine**, not taken from the reference edition; its numbers "
+                        "are this machine's (the reference edition's tables are linked below).")  # fmt: skip
+    else:
+        title, kind = "Reference edition", "note"
+    return f"<!-- {MARK} -->\n:::{{admonition}} {title}\n:class: {kind}\n" + "\n".join(lines) + "\n:::\n"
+
+
+def render(profile: str) -> list[str]:
+    """Fill ``book/generated/`` from the reference edition where no page of ``profile`` was executed locally."""
+    edition = provenance(profile)
+    if edition is None:
+        raise ValueError(f"no reference edition for profile {profile!r} in {edition_dir(profile)}")
+    rendered = []
+    for run in plan.book_runs():
+        source = edition_dir(profile) / "pages" / run.output.relative_to(plan.GENERATED)
+        local = run.output.exists() and stamps.stamp_of(run.output).get("edition") is None
+        page = nbformat.read(run.output if local else source, as_version=4) if (local or source.exists()) else None
+        if page is None:
+            continue
+        page.cells = [cell for cell in page.cells if MARK not in cell.get("source", "")]
+        page.cells.insert(1, nbformat.v4.new_markdown_cell(banner(edition, run, local=local)))
+        if not local:
+            page.metadata.setdefault("tsinsight", {})["edition"] = edition["commit"]
+            rendered.append(str(run))
+        run.output.parent.mkdir(parents=True, exist_ok=True)
+        partial = run.output.with_name(f".{run.output.name}.tmp")
+        nbformat.write(page, partial)
+        os.replace(partial, run.output)
+    return rendered
