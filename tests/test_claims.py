@@ -169,3 +169,25 @@ def test_instance_claim_is_never_a_verdict():
     table = pd.DataFrame({"rank_correlation": [0.9, 0.7], "top_k_overlap": [0.5, 0.3], "dataset": "synthetic_anomaly"})
     (claim,) = claims.instance_claims(table)
     assert claim.verdict == "not comparable" and "0.80" in claim.ours and "40%" in claim.ours
+
+
+def test_claims_markdown_groups_by_figure_with_names_and_plain_marks():
+    import pandas as pd
+
+    from tsinsight.report import claims_markdown
+
+    table = pd.DataFrame(
+        [
+            dict(figure="Table 3", dataset="ford_a", claim="Keeps accuracy.", paper="+1.52 points",
+                 ours="-0.53 points", difference=-2.05, verdict="reproduced", why="At most 2 points lost."),
+            dict(figure="Fig. 4", dataset="all", claim="Ranks first.", paper="first", ours="5 of 12",
+                 difference=float("nan"), verdict="not reproduced", why=float("nan")),
+        ]
+    )  # fmt: skip
+    text = claims_markdown(table, {"ford_a": "the paper's data"})
+    assert text.index("### Table 3") < text.index("### Fig. 4")
+    assert "**FordA**" in text and "ford_a" not in text  # the paper's name, not the id
+    assert "(difference -2.05)" in text and "**[+] reproduced** — At most 2 points lost." in text
+    assert "**[−] not reproduced**" in text and "nan" not in text
+    assert "*Data: the paper's data.*" in text
+    assert not any(ord(ch) > 0xFFFF for ch in text)  # no emoji (astral-plane) marks

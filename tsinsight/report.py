@@ -23,6 +23,7 @@ from IPython.display import Markdown, display
 from scipy import stats
 
 from tsinsight import attribution, data
+from tsinsight.paper import label
 from tsinsight.profiles import get_profile
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -110,8 +111,37 @@ def verdict_text(claim: str, holds: bool | None, evidence: str) -> str:
 
     ``holds`` is ``True`` (reproduced), ``False`` (not reproduced) or ``None`` (not comparable).
     """
-    label = {True: "✅ reproduced", False: "❌ not reproduced", None: "⚠️ not comparable"}[holds]
-    return f"**Paper:** {claim} **Ours:** {evidence} **Verdict:** {label}."
+    return f"**Paper:** {claim} **Ours:** {evidence} **Verdict:** {VERDICT_MARKS[holds]}."
+
+
+# Plain marks (no emoji): a reader without an emoji font saw empty boxes where the verdicts were.
+VERDICT_MARKS = {True: "[+] reproduced", False: "[−] not reproduced", None: "[?] not comparable"}
+
+
+def claims_markdown(table: pd.DataFrame, data_notes: dict[str, str] | None = None) -> str:
+    """A verdict table (``tsinsight.claims.all_claims``) as Markdown that reads on a narrow page: one section per
+    figure, one short paragraph per claim with the data set's name, the paper's value and ours, the verdict and the
+    rule or reason, and ``data_notes[dataset]`` (where the data came from) when given."""
+    marks = {verdict: VERDICT_MARKS[holds] for holds, verdict in
+             ((True, "reproduced"), (False, "not reproduced"), (None, "not comparable"))}  # fmt: skip
+    sections = []
+    for figure, claims in table.groupby("figure", sort=False):
+        lines = [f"### {figure}", ""]
+        for claim in claims.itertuples():
+            where = "all data sets" if claim.dataset == "all" else label(claim.dataset)
+            difference = "" if pd.isna(claim.difference) else f" (difference {claim.difference:+.2f})"
+            note = (data_notes or {}).get(claim.dataset, "")
+            why = claim.why if isinstance(claim.why, str) else ""
+            lines += [
+                f"- **{where}** — {claim.claim}",
+                f"  Paper: {claim.paper}. Ours: {claim.ours}{difference}.",
+                f"  **{marks.get(claim.verdict, claim.verdict)}**"
+                + (f" — {why}" if why else "")
+                + (f" *Data: {note}.*" if note else ""),
+                "",
+            ]
+        sections.append("\n".join(lines))
+    return "\n".join(sections)
 
 
 def mean_ci(values, confidence: float = 0.95) -> tuple[float, float, int]:
