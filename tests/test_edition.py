@@ -76,3 +76,57 @@ def test_the_banner_names_what_changed_since_the_edition():
     then = dict(now, **{"tsinsight/claims.py": "0" * 16})
     then.pop("tsinsight/book.py")
     assert edition.changed_since({"sources": then}) == ["tsinsight/book.py", "tsinsight/claims.py"]
+
+
+def test_a_local_page_says_whether_its_tables_agree_with_the_edition(tiny, monkeypatch):
+    import pandas as pd
+
+    from tsinsight.results import results_dir
+
+    monkeypatch.setattr(edition, "verdict_table", lambda profile, commit: pd.DataFrame({"verdict": []}))
+
+    execute.execute(plan.Run("alpha"), "smoke")
+    execute.execute(plan.Run("beta"), "smoke")
+    mine = results_dir("smoke")
+    mine.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame({"model": ["a", "b"], "accuracy": [0.9, 0.8], "seconds": [1.0, 2.0]}).to_csv(
+        mine / "alpha_table.csv", index=False
+    )
+    edition.write("smoke")
+    assert edition.table_differences("smoke", ["alpha_table"]) == []
+    # a re-run on another machine: other timings agree, another accuracy disagrees and is named
+    pd.DataFrame({"model": ["a", "b"], "accuracy": [0.9, 0.7], "seconds": [5.0, 9.0]}).to_csv(
+        mine / "alpha_table.csv", index=False
+    )
+    assert edition.table_differences("smoke", ["alpha_table"]) == ["`alpha_table` in accuracy (largest difference 0.1)"]
+    assert edition.table_differences("smoke", ["beta_table"]) == ["`beta_table` was not written here"]
+    execute.execute(plan.Run("alpha"), "smoke")
+    edition.render("smoke")
+    banner = nbformat.read(tiny / "generated" / "alpha.ipynb", as_version=4).cells[1].source
+    assert "Executed locally" in banner and "disagrees with the reference edition" in banner and "accuracy" in banner
+
+
+def test_two_editions_are_set_side_by_side(tiny, monkeypatch):
+    import pandas as pd
+
+    assert edition.side_by_side(("smoke", "cpu")) is None  # no edition yet
+    for profile, accuracy in (("smoke", 0.5), ("cpu", 0.9)):
+        folder = edition.edition_dir(profile)
+        (folder / "results").mkdir(parents=True)
+        (folder / "provenance.json").write_text(
+            json.dumps({"commit": "abcdef1234567890", "device": "CPU", "written": "today", "profile": profile})
+        )
+        pd.DataFrame({"verdict": ["reproduced", "not reproduced", "reproduced"]}).to_csv(
+            folder / "verdicts.csv", index=False
+        )
+        rows = [
+            dict(dataset="ford_a", run=0, model=model, accuracy=accuracy, gamma=1.0, beta=0.1, profile=profile,
+                 source="x", substitute=False)
+            for model in ("classifier", "tsinsight")
+        ]  # fmt: skip
+        pd.DataFrame(rows).to_csv(folder / "results" / "accuracy_ford_a.csv", index=False)
+    both = edition.side_by_side(("smoke", "cpu"))
+    assert both["counts"].loc["reproduced"].tolist() == [2, 2] and both["counts"].loc["claims"].tolist() == [3, 3]
+    assert both["table3"].loc["FordA", ("classifier_ours", "cpu")] == 90.0
+    assert both["table3"].loc["FordA", ("tsinsight_ours", "smoke")] == 50.0
+    assert list(both["provenance"].columns) == ["smoke", "cpu"]

@@ -26,9 +26,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import nbformat
+import numpy as np
+import pandas as pd
 
 from tsinsight import claims, data, report
 from tsinsight.data import cache, registry
+from tsinsight.experiments.accuracy import compare_table3
 from tsinsight.results import results_dir
 from tsinsight.runner import plan, stamps
 from tsinsight.runner.plan import Run
@@ -190,6 +193,11 @@ def banner(edition: dict, run: Run, *, local: bool) -> str:
         title, kind = "Executed locally", "warning"
         lines.insert(0, "- This page was **executed on this machine**, not taken from the reference edition; its numbers "
                         "are this machine's (the reference edition's tables are linked below).")  # fmt: skip
+        differences = table_differences(edition["profile"], run.writes)
+        if differences:
+            lines.insert(1, "- **It disagrees with the reference edition:** " + "; ".join(differences) + ".")
+        elif run.writes:
+            lines.insert(1, "- **Its tables agree with the reference edition's** (timing columns aside).")
     else:
         title, kind = "Reference edition", "note"
     return f"<!-- {MARK} -->\n:::{{admonition}} {title}\n:class: {kind}\n" + "\n".join(lines) + "\n:::\n"
@@ -217,3 +225,63 @@ def render(profile: str) -> list[str]:
         nbformat.write(page, partial)
         os.replace(partial, run.output)
     return rendered
+
+
+TIMING_COLUMNS = ("seconds",)  # wall time differs from machine to machine: never a disagreement
+
+
+def table_differences(profile: str, tables: list[str], rtol: float = 1e-6) -> list[str]:
+    """How this machine's result ``tables`` of ``profile`` differ from the reference edition's, one phrase per table
+    that differs (a table only one side has, other rows or columns, or values beyond ``rtol``); [] when they agree."""
+    found = []
+    for table in tables:
+        mine, theirs = results_dir(profile) / f"{table}.csv", edition_dir(profile) / "results" / f"{table}.csv"
+        if not mine.exists() or not theirs.exists():
+            found.append(f"`{table}` {'is not in the edition' if mine.exists() else 'was not written here'}")
+            continue
+        a, b = (pd.read_csv(path).drop(columns=list(TIMING_COLUMNS), errors="ignore") for path in (mine, theirs))
+        if list(a.columns) != list(b.columns) or len(a) != len(b):
+            found.append(f"`{table}` has other rows or columns ({a.shape} here, {b.shape} in the edition)")
+            continue
+        columns = []
+        for column in a.columns:
+            x, y = a[column], b[column]
+            if pd.api.types.is_numeric_dtype(x) and pd.api.types.is_numeric_dtype(y):
+                x, y = x.to_numpy(float), y.to_numpy(float)
+                if not np.allclose(x, y, rtol=rtol, atol=0.0, equal_nan=True):
+                    gap = np.nanmax(np.abs(x - y))
+                    columns.append(f"{column} (largest difference {gap:.3g})")
+            elif not x.astype(str).equals(y.astype(str)):
+                columns.append(column)
+        if columns:
+            found.append(
+                f"`{table}` in {', '.join(columns[:4])}" + (f" and {len(columns) - 4} more" if len(columns) > 4 else "")
+            )
+    return found
+
+
+def side_by_side(profiles: tuple[str, ...] = ("cpu", "paper")) -> dict[str, pd.DataFrame] | None:
+    """When the reference editions of ``profiles`` all exist, their verdict counts, their Table 3 and their provenance,
+    each a table with one column (group) per edition; None when any is missing."""
+    editions = {profile: provenance(profile) for profile in profiles}
+    if any(value is None for value in editions.values()):
+        return None
+    counts, table3, origin = {}, [], {}
+    for profile, kept in editions.items():
+        folder = edition_dir(profile)
+        verdicts = pd.read_csv(folder / "verdicts.csv")
+        counts[profile] = verdicts["verdict"].value_counts().reindex(list(claims.VERDICTS.values()), fill_value=0)
+        accuracies = [pd.read_csv(path) for path in sorted((folder / "results").glob("accuracy_*.csv"))]
+        if accuracies:
+            compared = compare_table3(pd.concat(accuracies, ignore_index=True))
+            table3.append(compared.assign(edition=profile)[["label", "edition", "runs", "classifier_paper",
+                                                            "classifier_ours", "tsinsight_paper", "tsinsight_ours"]])  # fmt: skip
+        origin[profile] = {"commit": kept["commit"][:12], "device": kept["device"], "written": kept["written"]}
+    count_table = pd.DataFrame(counts).rename_axis("verdict")
+    count_table.loc["claims"] = count_table.sum()
+    both = pd.concat(table3, ignore_index=True) if table3 else pd.DataFrame()
+    if len(both):
+        both = both.pivot_table(
+            index="label", columns="edition", values=["classifier_ours", "tsinsight_ours"], sort=False
+        )
+    return {"counts": count_table, "table3": both, "provenance": pd.DataFrame(origin)}
