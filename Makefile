@@ -43,9 +43,10 @@ notebook: venv ## re-execute one notebook: make notebook NB=train P="dataset=for
 	@test -n "$(NB)" || { echo "usage: make notebook NB=<name> P=\"key=value ...\" (see make help)"; exit 2; }
 	$(BIN)/python -m tsinsight.book run $(NB) $(P) $(PROFILE_ARG)
 
-lint: venv ## ruff on the package, tests, benchmarks and notebooks
+lint: venv ## ruff on the package, tests, benchmarks and notebooks; the publishing workflow against GitHub's schema
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check tsinsight tests benchmarks
+	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 
 pytest: venv ## the unit tests
 	$(BIN)/python -m pytest -q
