@@ -14,7 +14,7 @@ WORKERS ?=
 FORCE ?=
 BUILD_ARGS := $(PROFILE_ARG) $(if $(WORKERS),--workers $(WORKERS),) $(if $(FORCE),--force,)
 
-.PHONY: help venv book edition test lint pytest example smoke-book browser-check linkcheck notebook bench clean
+.PHONY: help venv book edition test lint pytest example smoke-book device-prepare browser-check linkcheck notebook bench clean
 
 help: ## list the targets and every notebook's parameters
 	@echo "Targets (PROFILE=smoke|cpu|paper; default: paper with CUDA, else cpu; make book also takes WORKERS=N, FORCE=1):"
@@ -51,8 +51,14 @@ lint: venv ## ruff on the package, tests, benchmarks and notebooks; the publishi
 pytest: venv ## the unit tests
 	$(BIN)/python -m pytest -q
 
-smoke-book: venv ## the whole book on the smoke profile
+smoke-book: venv ## the whole book on the smoke profile, the GPU machine's way (tools/device_run.sh, unpack, the rest here)
+	rm -rf .device-out/smoke
+	PYTHON=$(BIN)/python bash tools/device_run.sh smoke .device-out/smoke
+	$(BIN)/python tools/device.py unpack .device-out/smoke
 	$(BIN)/python -m tsinsight.book build --profile smoke
+
+device-prepare: venv ## the wheels and data a GPU machine needs for tools/device_run.sh, into .whl/ and .mirror/
+	$(BIN)/python tools/device.py prepare
 
 browser-check: venv ## load every page of the built book in headless Chromium
 	$(BIN)/python tools/browser_check.py book/_build/html

@@ -1,9 +1,8 @@
 """The book's command line: execute the notebook runs of the book (:mod:`tsinsight.runner`), then build the HTML.
 
-Incremental: an up-to-date page is skipped (:mod:`~tsinsight.runner.stamps`); ``--workers``/``--scheduler`` use Dask.
-Without ``--profile`` or ``--force``, a reference edition of the default profile is rendered instead (no training)::
+Incremental; Dask with ``--workers``/``--scheduler``; no ``--profile``/``--force``: renders the reference edition::
 
-    python -m tsinsight.book build [--profile P] [--force] [--workers N | --scheduler tcp://HOST:8786]
+    python -m tsinsight.book build [--profile P] [--force] [--workers N | --scheduler tcp://HOST:8786] [--skip NB ...]
     python -m tsinsight.book run NB [key=value ...] [--profile P]   # re-execute one notebook, then build the HTML
     python -m tsinsight.book edition --profile P [--commit C]       # keep the finished build as the reference edition
     python -m tsinsight.book list [--profile P]                      # the runs of the book
@@ -31,6 +30,7 @@ def _parser() -> argparse.ArgumentParser:
     where = build.add_mutually_exclusive_group()
     where.add_argument("--workers", type=int, default=1, help="runs at a time, on a local Dask cluster (default 1)")
     where.add_argument("--scheduler", help="execute the runs on this Dask cluster, e.g. tcp://HOST:8786")
+    build.add_argument("--skip", nargs="+", default=[], metavar="NB", help="leave these notebooks' pages as they are")
     one = commands.add_parser("run", help="re-execute one notebook with new parameters, then build the HTML")
     one.add_argument("notebook", help="a notebook name, e.g. train")
     one.add_argument("assignments", nargs="*", help="key=value parameters, e.g. dataset=ford_a beta=0.001")
@@ -47,8 +47,8 @@ def _parser() -> argparse.ArgumentParser:
 def _build(args, profile: str) -> None:
     if args.workers < 1:
         raise ValueError(f"--workers takes a positive number of workers, got {args.workers}")
-    runs = plan.book_runs()
-    remove_foreign_pages(runs, profile)  # one profile per book: no stale pages of another
+    remove_foreign_pages(plan.book_runs(), profile)  # one profile per book: no stale pages of another
+    runs = plan.without(plan.book_runs(), args.skip)
     if args.profile is None and not args.force and edition.provenance(profile):
         print(f"rendering the reference edition of {profile}: {len(edition.render(profile))} page(s)", flush=True)
     elif args.workers > 1 or args.scheduler:
@@ -89,8 +89,8 @@ def main(argv: list[str] | None = None) -> int:
         else:
             (_build if args.command == "build" else _run_one)(args, profile)
     except (NotebookFailed, FileNotFoundError, ValueError, subprocess.CalledProcessError) as error:
-        failed = isinstance(error, subprocess.CalledProcessError)
-        print(f"error: {'the book build failed, see the messages above' if failed else error}", file=sys.stderr)
+        failed = "the book build failed, see the messages above"
+        print(f"error: {failed if isinstance(error, subprocess.CalledProcessError) else error}", file=sys.stderr)
         return 1
     return 0
 

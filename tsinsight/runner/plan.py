@@ -151,6 +151,14 @@ def book_runs(datasets: list[str] | None = None) -> list[Run]:
     return ordered
 
 
+def without(runs: list[Run], notebooks: list[str]) -> list[Run]:
+    """``runs`` less those of ``notebooks`` (each checked to be a notebook of the book)."""
+    unknown = sorted(set(notebooks) - {run.notebook for run in runs})
+    if unknown:
+        raise ValueError(f"no notebook of the book is called {', '.join(unknown)} (see: python -m tsinsight.book list)")
+    return [run for run in runs if run.notebook not in notebooks]
+
+
 def _reads_from(reader: Run, writer: Run) -> bool:
     return any(prefix == EVERY_TABLE or table.startswith(prefix) for prefix in reader.reads for table in writer.writes)
 

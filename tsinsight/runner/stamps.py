@@ -7,6 +7,7 @@ still matches is "up to date" and skipped; any other says what changed and is ex
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from pathlib import Path
@@ -30,15 +31,22 @@ def _digest(*parts) -> str:
 
 
 def data_stamp(name: str) -> str:
-    """A cheap stamp of a data set: its source files' names, sizes and modification times and how they are
-    built, else (no source found) the processed cache entry's metadata."""
+    """A stamp of a data set: its source files' names and contents (SHA-256) and how they are built, else (no source
+    found) the processed cache entry's metadata. Contents, not modification times: a copy of the same mirror on
+    another machine (the GPU machine of ``tools/device_run.sh``) gives the same stamp."""
     spec = registry.source_spec(name)
     found = spec.find(spec.roots(None))
     if found is None:
         sidecar = cache.cache_paths(name, 0, memory_mapped=spec.memory_mapped)[1]
         return _digest(sidecar) if sidecar.exists() else "missing"
-    stats = {role: (path.name, path.stat().st_size, path.stat().st_mtime_ns) for role, path in found.files.items()}
-    return _digest(spec.construction, json.dumps(stats, sort_keys=True))
+    sums = {role: (path.name, _content_hash(path, path.stat().st_size, path.stat().st_mtime_ns))
+            for role, path in found.files.items()}  # fmt: skip
+    return _digest(spec.construction, json.dumps(sums, sort_keys=True))
+
+
+@functools.lru_cache(maxsize=256)
+def _content_hash(path: Path, size: int, mtime_ns: int) -> str:  # size and time only key the memo
+    return cache.file_checksum(path)["sha256"]
 
 
 def _tables_read(run: Run, profile: str) -> list[Path]:
