@@ -130,3 +130,16 @@ def test_two_editions_are_set_side_by_side(tiny, monkeypatch):
     assert both["table3"].loc["FordA", ("classifier_ours", "cpu")] == 90.0
     assert both["table3"].loc["FordA", ("tsinsight_ours", "smoke")] == 50.0
     assert list(both["provenance"].columns) == ["smoke", "cpu"]
+
+
+def test_a_module_changed_in_a_scratch_copy_is_named_on_every_banner(tmp_path, monkeypatch):
+    import shutil
+
+    edition_then = {"profile": "cpu", "commit": "0" * 40, "device": "CPU", "written": "today", "pages": {},
+                    "sources": edition.source_hashes()}  # fmt: skip
+    scratch = tmp_path / "tsinsight"
+    shutil.copytree(plan.PACKAGE, scratch, ignore=shutil.ignore_patterns("__pycache__"))
+    (scratch / "claims.py").write_text((scratch / "claims.py").read_text() + "\n# changed\n")
+    monkeypatch.setattr(plan, "PACKAGE", scratch)
+    text = edition.banner(edition_then, plan.Run("glance"), local=False)
+    assert "Code changed since:** `tsinsight/claims.py`." in text and "Reference edition" in text
