@@ -25,10 +25,8 @@ def isolated(tmp_path, monkeypatch):
     monkeypatch.setenv("TSINSIGHT_ARTIFACTS", str(tmp_path))
     monkeypatch.setattr(zoo, "load", lambda name, seed: loads.append(name) or toy(seed))
     zoo._dataset.cache_clear()
-    zoo._explainer_data.cache_clear()
     yield loads
     zoo._dataset.cache_clear()
-    zoo._explainer_data.cache_clear()
 
 
 def states_equal(a, b):
@@ -39,21 +37,6 @@ def test_dataset_is_cut_to_the_profile_caps(isolated):
     data = zoo.dataset("synthetic_anomaly", TINY)
     assert (len(data.train), len(data.val), len(data.test)) == (96, 32, 40)
     assert zoo.dataset("synthetic_anomaly", TINY) is data and isolated == ["synthetic_anomaly"]
-
-
-def test_explainers_fine_tune_on_the_profiles_explainer_cap(monkeypatch):
-    capped = dataclasses.replace(TINY, name="capped", explainer_train=30)
-    data, tuned_on = zoo.dataset("synthetic_anomaly", capped), zoo.explainer_data("synthetic_anomaly", capped)
-    assert len(tuned_on.train) == 30 and tuned_on.val is data.val and tuned_on.test is data.test
-    whole = zoo.dataset("synthetic_anomaly", TINY).train
-    assert zoo.explainer_data("synthetic_anomaly", TINY).train is whole  # None: the whole training split
-    seen = []
-    with monkeypatch.context() as patched, pytest.raises(IndexError):
-        patched.setattr(TSInsight, "fit", lambda self, dataset, config=None: seen.append(len(dataset.train)) or [][0])
-        zoo.explainer("synthetic_anomaly", capped, mode="palacio")
-    assert seen == [30]
-    key = zoo.explainer("synthetic_anomaly", TINY, mode="palacio").key
-    assert key["fine_tuned_on"] == 96
 
 
 def test_classifier_round_trips_through_the_artifact(monkeypatch, tmp_path):

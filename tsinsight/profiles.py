@@ -21,10 +21,6 @@ class Profile:
     # Cap on epochs of every explainer fine-tuning: its own, set so that fits end by early stopping (Table 2's patience
     # of 10 epochs on the validation loss) and not by the cap. Under ``paper`` it is Table 2's 50.
     explainer_epochs: int
-    # Cap on the training series an explainer is fine-tuned on (None: the whole capped training split). Under ``cpu``
-    # converged fine-tuning of every explainer on 3000 series took well over an hour of the book on 2 cores; the
-    # fits keep the profile's validation split for early stopping and all evaluations keep the full test split.
-    explainer_train: int | None
     batch_size: int  # the paper's 256; smaller on capped subsets, where 256 leaves too few steps to converge
     lr: float  # the paper's 1e-4; larger where the epoch budget is cut, so that the models still converge
     runs: int  # independent seeds per experiment
@@ -63,7 +59,6 @@ PROFILES: dict[str, Profile] = {
         description="tiny subsets and one epoch: checks that every notebook runs (CI); its numbers are not results",
         max_epochs=1,
         explainer_epochs=2,
-        explainer_train=None,
         batch_size=32,
         lr=1e-3,
         runs=1,
@@ -77,10 +72,9 @@ PROFILES: dict[str, Profile] = {
     ),
     "cpu": Profile(
         name="cpu",
-        description="every data set capped at 3000 training series, 10 epochs at learning rate 1e-3 and batches of 32 (explainers: fine-tuned on 1000 of them until early stopping, at most 200 epochs), 2 runs: the whole book on 2 CPU cores",
+        description="every data set capped at 3000 training series, 10 epochs at learning rate 1e-3 and batches of 32 (explainers: until early stopping, at most 200 epochs), 2 runs: the whole book on 2 CPU cores",
         max_epochs=10,
         explainer_epochs=200,
-        explainer_train=1000,
         batch_size=32,
         lr=1e-3,
         runs=2,
@@ -97,7 +91,6 @@ PROFILES: dict[str, Profile] = {
         description="the paper's Table 2 budget (50 epochs, early stopping) on the full splits, 5 runs",
         max_epochs=50,
         explainer_epochs=50,
-        explainer_train=None,
         batch_size=256,
         lr=1e-4,
         runs=5,

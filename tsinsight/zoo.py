@@ -60,17 +60,6 @@ def dataset(name: str, profile: str | Profile, seed: int = DATA_SEED):
     return _dataset(name, get_profile(profile), seed)
 
 
-@functools.lru_cache(maxsize=16)
-def _explainer_data(name: str, profile: Profile):
-    return dataset(name, profile).subsample(max_train=profile.explainer_train, seed=DATA_SEED)
-
-
-def explainer_data(name: str, profile: str | Profile):
-    """The data every explainer of ``name`` is fine-tuned on: the profile's data set with its training split cut to
-    ``profile.explainer_train`` (stratified, seeded); validation and test splits are the data set's own."""
-    return _explainer_data(name, get_profile(profile))
-
-
 def evaluation_set(name: str, profile: str | Profile, n: int | None = None):
     """The test samples an evaluation runs on: ``n`` (default ``profile.n_eval``) of them, stratified and seeded.
 
@@ -183,7 +172,7 @@ def explainer(
         # run 0's tuned explainer, and Table 3's (the sweep's first candidate), are members of the tuning sweep
         group = tuned(name, profile, kind, progress=progress).grid
     gamma, beta = default_weights(name, profile, mode, gamma, beta, kind, weights=weights, progress=progress)
-    data = explainer_data(name, profile)
+    data = dataset(name, profile)
     config = explainer_config(profile, seed, progress=progress)
     base_classifier = classifier(name, profile, seed, kind, progress=progress)
     base_autoencoder = autoencoder(name, profile, seed, progress=progress)
@@ -229,7 +218,6 @@ def _explainer_key(
         classifier=base_classifier.key,
         autoencoder=base_autoencoder.key,
         train=config.key(),
-        fine_tuned_on=len(explainer_data(name, profile).train),
         zoo=ZOO_VERSION,
         **stacked,
     )
@@ -248,7 +236,7 @@ def fit_sweep(
     """
     profile = get_profile(profile)
     grid = list(dict.fromkeys((float(g), float(b)) for g, b in grid))  # a setting listed twice is fitted once
-    data = explainer_data(name, profile)
+    data = dataset(name, profile)
     config = explainer_config(profile, seed, progress=progress)
     base_classifier = classifier(name, profile, seed, kind, progress=progress)
     base_autoencoder = autoencoder(name, profile, seed, progress=progress)
@@ -327,7 +315,7 @@ def tuned(name: str, profile: str | Profile, kind: str = "cnn", *, progress: boo
     gamma, beta = paper.starting_weights(name)
     base_classifier = classifier(name, profile, 0, kind, progress=progress)
     base_autoencoder = autoencoder(name, profile, 0, progress=progress)
-    data = explainer_data(name, profile)
+    data = dataset(name, profile)
     grid = tuning.sweep_grid(gamma, beta, data.n_channels * data.length)
     judge = judging_split(name, profile)
     config = explainer_config(profile, 0, progress=progress)
@@ -341,7 +329,6 @@ def tuned(name: str, profile: str | Profile, kind: str = "cnn", *, progress: boo
         thresholds=[tuning.CONFIDENCE_Z, tuning.MIN_SIGN_AGREEMENT, tuning.MIN_KEPT_CORRELATION],
         judged=len(judge),
         train=config.key(),
-        fine_tuned_on=len(data.train),
         classifier=base_classifier.key,
         autoencoder=base_autoencoder.key,
         zoo=ZOO_VERSION,

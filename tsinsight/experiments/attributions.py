@@ -153,7 +153,7 @@ def sanity_table(name: str, profile: str | Profile, *, seed: int = 0) -> pd.Data
     the explainers of the trained classifier.
     """
     profile = get_profile(profile)
-    data = zoo.explainer_data(name, profile)
+    data = zoo.dataset(name, profile)
     pretrained = zoo.autoencoder(name, profile, seed=seed).model
     config = zoo.explainer_config(profile, seed)
     explainers = zoo.explainers(name, profile, seed)
