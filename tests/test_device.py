@@ -55,3 +55,15 @@ def test_unpack_refuses_nothing_to_unpack_and_paths_outside(tree):
     with pytest.raises(tarfile.OutsideDestinationError):
         device.unpack(tree / "out")
     assert not list(tree.parent.glob("escaped.txt")) and not (tree / "escaped.txt").exists()
+
+
+def test_the_gpu_machine_leaves_out_the_pages_that_wait_for_a_left_out_one():
+    from tsinsight.runner import plan
+
+    runs = plan.book_runs()
+    kept = plan.without(runs, list(device.NEEDS_LEFT_OUT))
+    gone = {run.notebook for run in runs if run not in kept}
+    assert gone == {"suppression_summary", "glance", "reproduction"}  # both read the ranking it writes
+    assert [run for run in runs if run in kept] == kept  # the order stays
+    with pytest.raises(ValueError, match="no notebook of the book is called nope"):
+        plan.without(runs, ["nope"])

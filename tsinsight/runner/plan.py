@@ -152,11 +152,15 @@ def book_runs(datasets: list[str] | None = None) -> list[Run]:
 
 
 def without(runs: list[Run], notebooks: list[str]) -> list[Run]:
-    """``runs`` less those of ``notebooks`` (each checked to be a notebook of the book)."""
+    """``runs`` (in order) less those of ``notebooks`` and every run that waits for one left out (:func:`needs`)."""
     unknown = sorted(set(notebooks) - {run.notebook for run in runs})
     if unknown:
         raise ValueError(f"no notebook of the book is called {', '.join(unknown)} (see: python -m tsinsight.book list)")
-    return [run for run in runs if run.notebook not in notebooks]
+    left_out: list[Run] = []
+    for run in runs:
+        if run.notebook in notebooks or any(other in left_out for other in needs(run, runs)):
+            left_out.append(run)
+    return [run for run in runs if run not in left_out]
 
 
 def _reads_from(reader: Run, writer: Run) -> bool:
