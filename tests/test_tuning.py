@@ -123,15 +123,25 @@ def test_the_sparsest_qualifying_setting_is_chosen_and_a_code_loses():
 
 def test_the_paired_bound_refuses_a_loss_that_noise_could_hide():
     # 1000 inputs; the pipeline gets 8 wrong that the classifier got right: −0.8 points, within one point as an
-    # estimate, but its one-sided 95 % bound reaches −0.8 − 1.645·sqrt(0.008·0.992/999)·100 ≈ −1.26 points
+    # estimate, but the one-sided 95 % bound (Agresti–Min: half an input added to each cell) reaches ≈ −1.29 points
     classifier_correct = np.ones(1000)
     x, y = np.zeros((1000, 1, 1), np.float32), np.zeros(1000, dtype=int)
     for lost, passes in ((8, False), (2, True)):
         predicted = np.r_[np.ones(lost, dtype=int), np.zeros(1000 - lost, dtype=int)]
         change = paired_change(_Fixed(predicted), x, y, classifier_correct)
         assert change["accuracy_change"] == pytest.approx(-lost / 1000)
-        spread = np.sqrt(lost / 1000 * (1 - lost / 1000) * 1000 / 999 / 1000)
-        assert change["accuracy_change_low"] == pytest.approx(-lost / 1000 - 1.645 * spread)
+        spread = np.sqrt(lost + 1 - lost**2 / 1002) / 1002
+        assert change["accuracy_change_low"] == pytest.approx(-lost / 1002 - 1.645 * spread)
+        assert (change["accuracy_change_low"] >= -0.01) is passes
+
+
+def test_a_small_split_that_agrees_everywhere_cannot_vouch_for_a_candidate():
+    # no input changes: the plain standard error is zero and would pass anything; adjusted, 40 inputs bound the
+    # change at −3.9 points (fails one point), 5000 at −0.03 (passes)
+    for n, passes in ((40, False), (5000, True)):
+        x, y = np.zeros((n, 1, 1), np.float32), np.zeros(n, dtype=int)
+        change = paired_change(_Fixed(np.zeros(n, dtype=int)), x, y, np.ones(n))
+        assert change["accuracy_change"] == 0.0
         assert (change["accuracy_change_low"] >= -0.01) is passes
 
 
@@ -207,7 +217,7 @@ def test_with_the_input_size_the_grid_is_a_ladder_in_rho_above_the_given_setting
 
 
 def test_the_default_grid_of_tune_uses_the_validation_inputs_size():
-    data = toy_dataset(n_train=8, n_val=32, n_test=8, seed=4)
+    data = toy_dataset(n_train=8, n_val=400, n_test=8, seed=4)
     classifier = SpikeDetector()
     seen = []
     result = tune(classifier, None, data, gamma=1.0, beta=1e-3,
