@@ -2,6 +2,7 @@
 
 import copy
 import warnings
+from dataclasses import replace
 
 import pytest
 import torch
@@ -9,7 +10,7 @@ from torch import nn
 from toys import toy_dataset
 
 from tsinsight.explainer import ConvergenceWarning, TSInsight
-from tsinsight.models import AutoEncoder, CNNClassifier
+from tsinsight.models import AutoEncoder, CNNClassifier, LSTMClassifier
 from tsinsight.stacking import fit_together, stacked_outputs, stacked_terms
 from tsinsight.training import HISTORY_COLUMNS, TrainConfig
 
@@ -58,6 +59,34 @@ def test_explainers_fitted_together_match_separate_fits(start):
         for (name, p), q in zip(a.autoencoder.named_parameters(), t.autoencoder.parameters(), strict=True):
             torch.testing.assert_close(q, p, atol=ATOL, rtol=0, msg=name)
         assert not t.autoencoder.training and next(t.autoencoder.parameters()).device.type == "cpu"
+
+
+def test_runs_with_their_own_classifiers_seeds_and_modes_match_separate_fits(start):
+    data, classifier, autoencoder = start
+    torch.manual_seed(3)
+    second = CNNClassifier(3, 2, 24)  # another run's classifier: same architecture, its own weights
+    plan = [(classifier, "tsinsight", 0), (classifier, "sparsity_only", 0), (classifier, "palacio", 0),
+            (second, "tsinsight", 1), (second, "palacio", 1)]  # fmt: skip
+
+    def build():
+        return [
+            TSInsight(c, copy.deepcopy(autoencoder), mode=mode, gamma=1.0 if mode == "tsinsight" else None,
+                      beta=0.05 if mode != "palacio" else None)
+            for c, mode, _ in plan
+        ]  # fmt: skip
+
+    alone, together = build(), build()
+    separate = [e.fit(data, replace(CONFIG, seed=seed)) for e, (_, _, seed) in zip(alone, plan, strict=True)]
+    stacked = fit_together(together, data, CONFIG, seeds=[seed for _, _, seed in plan])
+    assert len({h.attrs["epochs"] for h in stacked}) > 1  # members stop at their own epochs
+    for a, t, ha, ht in zip(alone, together, separate, stacked, strict=True):
+        assert ht.attrs["epochs"] == ha.attrs["epochs"] and ht.attrs["best_epoch"] == ha.attrs["best_epoch"]
+        assert ht["val_metric"].tolist() == ha["val_metric"].tolist() and ht["lr"].tolist() == ha["lr"].tolist()
+        assert ht["val_loss"].to_numpy() == pytest.approx(ha["val_loss"].to_numpy(), rel=1e-5)
+        for (name, p), q in zip(a.autoencoder.named_parameters(), t.autoencoder.parameters(), strict=True):
+            torch.testing.assert_close(q, p, atol=ATOL, rtol=0, msg=name)
+    encoder = dict(autoencoder.encoder.named_parameters())  # Palacio et al.: only the decoder is trained
+    assert all(torch.equal(p, encoder[n]) for n, p in together[2].autoencoder.encoder.named_parameters())
 
 
 @pytest.mark.parametrize("mode", ["tsinsight", "sparsity_only"])
@@ -115,12 +144,12 @@ def test_the_classifier_is_frozen_and_checked(start):
 def test_preconditions(start):
     data, classifier, autoencoder = start
     two = candidates(classifier, autoencoder, WEIGHTS[:2])
-    other = CNNClassifier(3, 2, 24)
     cases = [
         ([], "at least one explainer"),
-        ([two[0], TSInsight(other, copy.deepcopy(autoencoder), gamma=1.0, beta=0.1)], "share one classifier"),
-        ([two[0], TSInsight(classifier, copy.deepcopy(autoencoder), beta=0.1, mode="sparsity_only")], "mix modes"),
-        ([TSInsight(classifier, copy.deepcopy(autoencoder), mode="palacio")], "TSInsight.fit"),
+        ([two[0], TSInsight(CNNClassifier(3, 2, 24, widths=(8, 16, 32)), copy.deepcopy(autoencoder), gamma=1.0, beta=0.1)],
+         "classifiers differ in architecture"),
+        ([TSInsight(LSTMClassifier(3, 2), copy.deepcopy(autoencoder), gamma=1.0, beta=0.1),
+          TSInsight(LSTMClassifier(3, 2), copy.deepcopy(autoencoder), gamma=1.0, beta=0.1)], "recurrent"),
         ([TSInsight(classifier, copy.deepcopy(autoencoder), mode="saliency")], "TSInsight.fit"),
         ([two[0], TSInsight(classifier, two[0].autoencoder, gamma=1.0, beta=0.1)], r"copy.deepcopy"),
         ([two[0], TSInsight(classifier, AutoEncoder(3, 24, width=32), gamma=1.0, beta=0.1)], "architecture"),
@@ -130,6 +159,8 @@ def test_preconditions(start):
     for explainers, message in cases:
         with pytest.raises(ValueError, match=message):
             fit_together(explainers, data, CONFIG)
+    with pytest.raises(ValueError, match="one non-negative integer per explainer"):
+        fit_together(two, data, CONFIG, seeds=[0])
     with pytest.raises(TypeError, match="TSInsight explainers"):
         fit_together([two[0], "not an explainer"], data, CONFIG)
     with pytest.raises(ValueError, match="auto-encoder cannot take"):  # the package's own input checks run too

@@ -132,3 +132,29 @@ def test_explainer_modes_and_their_weights():
     assert saliency.saliency_average is not None and saliency.saliency_average.shape == (3, 24)
     with pytest.raises(ValueError, match="does not use gamma"):
         zoo.explainer("synthetic_anomaly", TINY, mode="palacio", gamma=1.0)
+
+
+def test_the_runs_explainers_are_fitted_together_once(monkeypatch):
+    from tsinsight import stacking
+
+    two_runs = dataclasses.replace(TINY, name="two_runs", runs=2, explainer_epochs=2)
+    calls = []
+    original = stacking.fit_together
+    monkeypatch.setattr(
+        stacking, "fit_together", lambda e, d, c, seeds=None: calls.append(seeds) or original(e, d, c, seeds=seeds)
+    )
+    (group,) = zoo.run_groups("synthetic_anomaly", two_runs)
+    calls.clear()  # the tuning sweep (run 0) is one call
+    choice, table3 = zoo.tuned("synthetic_anomaly", two_runs), paper.starting_weights("synthetic_anomaly")
+    tsinsight = list(dict.fromkeys([(1, "tsinsight", choice.gamma, choice.beta), (1, "tsinsight", *table3)]))
+    assert group == [(0, "sparsity_only", None, choice.beta), (0, "palacio", None, None), *tsinsight,
+                     (1, "sparsity_only", None, choice.beta), (1, "palacio", None, None)]  # fmt: skip
+    palacio = zoo.explainer("synthetic_anomaly", two_runs, seed=1, mode="palacio")
+    assert calls == [[seed for seed, *_ in group]] and palacio.key["group"] == [list(member) for member in group]
+    tuned = zoo.explainer("synthetic_anomaly", two_runs, seed=1)
+    sparse = zoo.explainer("synthetic_anomaly", two_runs, seed=0, mode="sparsity_only")
+    assert len(calls) == 1 and tuned.model.beta == choice.beta and sparse.model.mode == "sparsity_only"
+    given = zoo.explainer("synthetic_anomaly", two_runs, seed=1, mode="sparsity_only", beta=0.5)  # not a member
+    assert "group" not in given.key and len(calls) == 1
+    lstm = zoo.run_groups("synthetic_anomaly", two_runs, kind="lstm")  # no vmap over an LSTM: a group per run
+    assert [{seed for seed, *_ in g} for g in lstm] == [{0}, {1}]

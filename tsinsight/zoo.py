@@ -86,10 +86,6 @@ def _data_key(name: str, profile: Profile) -> dict:
     )
 
 
-def _config(profile: Profile, seed: int, progress: bool) -> TrainConfig:
-    return profile.train_config(seed=seed, progress=progress)
-
-
 def explainer_config(profile: str | Profile, seed: int = 0, *, progress: bool = False, **overrides) -> TrainConfig:
     """The training of every explainer fit: the profile's, with its own epoch cap (``profile.explainer_epochs``).
 
@@ -111,41 +107,35 @@ def classifier(
     name: str, profile: str | Profile, seed: int = 0, kind: str = "cnn", *, progress: bool = False
 ) -> Trained:
     """The classifier of ``kind`` (``"cnn"`` or ``"lstm"``) trained on ``name`` with run ``seed``."""
-    profile = get_profile(profile)
     data = dataset(name, profile)
-    config = _config(profile, seed, progress)
-    key = dict(_data_key(name, profile), model="classifier", kind=kind, seed=seed, train=config.key(), zoo=ZOO_VERSION)
     make_classifier(kind, data.n_channels, data.n_classes, data.length)  # fail on an unknown kind before training
-
-    def train() -> dict:
-        torch.manual_seed(seed)
-        model = make_classifier(kind, data.n_channels, data.n_classes, data.length)
-        history = fit_classifier(model, data, config)
-        return dict(state_dict=model.cpu().state_dict(), history=history)
-
-    stored = artifacts.cached("classifier", key, lambda: _timed(train))
-    model = make_classifier(kind, data.n_channels, data.n_classes, data.length)
-    model.load_state_dict(stored["state_dict"])
-    return Trained(model.eval(), stored["history"], stored["seconds"], key)
+    build = functools.partial(make_classifier, kind, data.n_channels, data.n_classes, data.length)
+    return _pretrained("classifier", name, profile, seed, build, fit_classifier, progress, kind=kind)
 
 
 def autoencoder(name: str, profile: str | Profile, seed: int = 0, *, progress: bool = False) -> Trained:
     """The auto-encoder trained (MSE) on ``name`` with run ``seed``."""
-    profile = get_profile(profile)
     data = dataset(name, profile)
-    config = _config(profile, seed, progress)
-    key = dict(_data_key(name, profile), model="autoencoder", seed=seed, train=config.key(), zoo=ZOO_VERSION)
+    build = functools.partial(AutoEncoder, data.n_channels, data.length)
+    return _pretrained("autoencoder", name, profile, seed, build, fit_autoencoder, progress)
+
+
+def _pretrained(model: str, name: str, profile, seed: int, build, fit, progress: bool, **kind) -> Trained:
+    """``build()`` trained by ``fit`` on ``name`` with run ``seed`` under the profile's budget, cached."""
+    profile = get_profile(profile)
+    data, config = dataset(name, profile), profile.train_config(seed=seed, progress=progress)
+    key = dict(_data_key(name, profile), model=model, **kind, seed=seed, train=config.key(), zoo=ZOO_VERSION)
 
     def train() -> dict:
         torch.manual_seed(seed)
-        model = AutoEncoder(data.n_channels, data.length)
-        history = fit_autoencoder(model, data, config)
-        return dict(state_dict=model.cpu().state_dict(), history=history)
+        fresh = build()
+        history = fit(fresh, data, config)
+        return dict(state_dict=fresh.cpu().state_dict(), history=history)
 
-    stored = artifacts.cached("autoencoder", key, lambda: _timed(train))
-    model = AutoEncoder(data.n_channels, data.length)
-    model.load_state_dict(stored["state_dict"])
-    return Trained(model.eval(), stored["history"], stored["seconds"], key)
+    stored = artifacts.cached(model, key, lambda: _timed(train))
+    trained = build()
+    trained.load_state_dict(stored["state_dict"])
+    return Trained(trained.eval(), stored["history"], stored["seconds"], key)
 
 
 def explainer(
@@ -168,10 +158,13 @@ def explainer(
     (``weights="table3"``); ``palacio`` and ``saliency`` use neither.
     """
     profile = get_profile(profile)
-    if group is None and seed == 0 and mode == "tsinsight" and gamma is beta is None and weights in WEIGHTS:
+    defaulted = group is None and gamma is beta is None and weights in WEIGHTS
+    if defaulted and seed == 0 and mode == "tsinsight":
         # run 0's tuned explainer, and Table 3's (the sweep's first candidate), are members of the tuning sweep
         group = tuned(name, profile, kind, progress=progress).grid
     gamma, beta = default_weights(name, profile, mode, gamma, beta, kind, weights=weights, progress=progress)
+    if defaulted and group is None:  # the runs' other explainers are fitted together (run_groups)
+        group = next((g for g in run_groups(name, profile, kind) if (seed, mode, gamma, beta) in g), None)
     data = dataset(name, profile)
     config = explainer_config(profile, seed, progress=progress)
     base_classifier = classifier(name, profile, seed, kind, progress=progress)
@@ -183,8 +176,9 @@ def explainer(
 
     build()  # check mode and weights before any training
     key = _explainer_key(name, profile, seed, kind, explainer_args, base_classifier, base_autoencoder, config, group)
-    if group is not None and not artifacts.stored("explainer", key):
-        fit_sweep(name, profile, group, kind, seed, progress=progress)  # stores every member of the group
+    if group is not None and not artifacts.stored("explainer", key):  # fitting the group stores every member
+        fit = fit_sweep if len(group[0]) == 2 else fit_runs
+        fit(name, profile, group, kind, seed, progress=progress)
 
     def train() -> dict:
         start = TSInsight(base_classifier.model, base_autoencoder.model, **explainer_args)
@@ -249,15 +243,48 @@ def fit_sweep(
         starts = [
             TSInsight(base_classifier.model, copy.deepcopy(base_autoencoder.model), gamma=g, beta=b) for g, b in grid
         ]
-        begin = time.perf_counter()
-        with warnings.catch_warnings():  # a capped fit is recorded in its history and flagged on its page
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            histories = stacking.fit_together(starts, data, config)
-        share = (time.perf_counter() - begin) / len(starts)
-        for key, start, history in zip(keys, starts, histories, strict=True):
-            stored = dict(state_dict=start.autoencoder.cpu().state_dict(), saliency_average=None, history=history)
-            artifacts.cached("explainer", key, lambda stored=stored: stored | {"seconds": share})
+        _fit_and_store(starts, keys, data, config)
     return [explainer(name, profile, seed, "tsinsight", g, b, kind, progress=progress, group=grid) for g, b in grid]
+
+
+def run_groups(name: str, profile: str | Profile, kind: str = "cnn") -> list[list[tuple]]:
+    """The explainers of every run that the tuning sweep does not hold, in groups fitted together, as members
+    ``(seed, mode, gamma, beta)``: each run's sparsity-only and Palacio et al. explainers, and after run 0 (whose are
+    sweep members) its tuned and Table 3 TSInsight. One group for all runs; one per run for a recurrent classifier,
+    which cannot be vmapped (:mod:`tsinsight.stacking`)."""
+    profile = get_profile(profile)
+    choice, table3 = tuned(name, profile, kind), paper.starting_weights(name)
+    groups = []
+    for seed in profile.run_seeds():
+        members = [(seed, "tsinsight", choice.gamma, choice.beta), (seed, "tsinsight", *table3)] if seed else []
+        members += [(seed, "sparsity_only", None, choice.beta), (seed, "palacio", None, None)]
+        groups.append(list(dict.fromkeys(members)))  # Table 3's weights may be the tuned ones
+    return groups if kind == "lstm" else [[member for group in groups for member in group]]
+
+
+def fit_runs(name: str, profile: str | Profile, group, kind: str = "cnn", seed: int = 0, *, progress: bool = False):
+    """Fit the members ``(seed, mode, gamma, beta)`` of ``group`` together, each from its run's classifier and
+    auto-encoder, and store each under its key with the group in it (``seed`` unused: the members carry theirs)."""
+    profile = get_profile(profile)
+    data, starts, keys = dataset(name, profile), [], []
+    for run, mode, gamma, beta in group:
+        base = classifier(name, profile, run, kind, progress=progress), autoencoder(name, profile, run)
+        args = dict(gamma=gamma, beta=beta, mode=mode)
+        starts.append(TSInsight(base[0].model, copy.deepcopy(base[1].model), **args))
+        keys.append(_explainer_key(name, profile, run, kind, args, *base, explainer_config(profile, run), group))
+    _fit_and_store(starts, keys, data, explainer_config(profile, 0, progress=progress), [member[0] for member in group])
+
+
+def _fit_and_store(starts: list[TSInsight], keys: list[dict], data, config: TrainConfig, seeds=None) -> None:
+    """Fit ``starts`` together and store each under its key; ``seconds`` is its share of the stacked fit's time."""
+    begin = time.perf_counter()
+    with warnings.catch_warnings():  # a capped fit is recorded in its history and flagged on its page
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        histories = stacking.fit_together(starts, data, config, seeds=seeds)
+    share = (time.perf_counter() - begin) / len(starts)
+    for key, start, history in zip(keys, starts, histories, strict=True):
+        stored = dict(state_dict=start.autoencoder.cpu().state_dict(), saliency_average=None, history=history)
+        artifacts.cached("explainer", key, lambda stored=stored: stored | {"seconds": share})
 
 
 WEIGHTS = ("tuned", "table3")  # where the γ, β an explainer is not given come from
@@ -359,11 +386,9 @@ JUDGED_MAX = 10_000  # validation series the tuning judges accuracy on (the prof
 
 
 def judging_split(name: str, profile: str | Profile):
-    """The held-out split the tuning judges accuracy on: the data set's whole validation split, up to ``JUDGED_MAX``.
-
-    The profile's cap on the validation split bounds the cost of early stopping; the accuracy judgement is a few
-    forward passes, and a larger sample tightens its confidence bound. It holds no training series.
-    """
+    """The held-out split the tuning judges accuracy on: the data set's whole validation split, up to ``JUDGED_MAX``
+    (the profile's cap bounds the cost of early stopping; a judgement is a few forward passes, and a larger sample
+    tightens its confidence bound). It holds no training series."""
     profile = get_profile(profile)
     return _dataset(name, replace(profile, max_val=JUDGED_MAX), DATA_SEED).val
 
