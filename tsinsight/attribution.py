@@ -30,6 +30,9 @@ standard deviation is the square root of that). Captum's ``NoiseTunnel`` takes o
 the whole batch, so the noise is drawn in units of each input's own σ (``x / σ`` with unit noise, the
 model fed ``σ · z``) and the gradient is scaled back: mathematically the same, one batched call.
 
+Four methods published after the paper are rows of ``TABLE`` too, in ``LATER_METHODS``, not ``METHODS``:
+:mod:`tsinsight.later_methods` fixes and computes them; :func:`applies` says where one cannot apply.
+
 The classifier is put in eval mode for the computation and restored afterwards; cuDNN is switched off
 around the gradients of recurrent models, whose cuDNN kernels have no backward in eval mode.
 :func:`cached_attribute` stores attributions as artifacts so that no page computes one twice.
@@ -58,6 +61,7 @@ from captum.attr import (
 )
 from torch import nn
 
+from tsinsight import later_methods as later
 from tsinsight.artifacts import cached, fingerprint
 from tsinsight.checks import check_inputs
 from tsinsight.models import evaluating
@@ -103,6 +107,7 @@ def attribute(
     batch_size: int | None = None,
     n_steps: int = IG_STEPS,
     n_samples: int = SMOOTHGRAD_SAMPLES,
+    epochs: int | None = None,
     progress: bool = False,
 ) -> np.ndarray:
     """The ``method`` attribution of ``classifier`` on ``x`` ``(n, channels, length)``: float32, ≥ 0, like ``x``.
@@ -110,11 +115,13 @@ def attribute(
     ``explainer`` is the fitted :class:`tsinsight.TSInsight` that ``tsinsight`` and ``palacio`` read.
     ``seed`` fixes ``random`` and SmoothGrad's noise (for a given ``batch_size``, which sets how the noise
     is drawn). ``batch_size`` bounds the model inputs per forward pass (default 256 on the CPU, 2048 on a
-    GPU). ``n_steps`` (integrated gradients) and ``n_samples`` (SmoothGrad) default to the paper's 100;
-    lower them only to make a test fast.
+    GPU). ``n_steps`` (integrated gradients) and ``n_samples`` (SmoothGrad) default to the paper's 100,
+    ``epochs`` (the masks of :mod:`tsinsight.later_methods`) to theirs; lower them only to make a test fast.
     """
-    if method not in METHODS:
-        raise ValueError(f"unknown attribution method {method!r}: choose one of {', '.join(METHODS)}")
+    if method not in TABLE:
+        raise ValueError(f"unknown attribution method {method!r}: choose one of {', '.join(TABLE)}")
+    if (reason := later.applies(method, classifier)) is not None:
+        raise ValueError(f"{method} cannot explain this classifier: {reason}")
     x_np = _check_input(classifier, x)
     batch_size = _resolve_batch_size(classifier, batch_size)
     for name, value in dict(batch_size=batch_size, n_steps=n_steps, n_samples=n_samples).items():
@@ -122,7 +129,9 @@ def attribute(
             raise ValueError(f"{name} must be a positive integer, got {value!r}")
 
     kind = TABLE[method].kind
-    if kind == "baseline":
+    if method in later.LATER_METHODS:
+        result = later.later_attribute(method, classifier, x_np, seed, batch_size, epochs, progress)
+    elif kind == "baseline":
         result = TABLE[method].compute(x_np, seed)
     elif kind == "explainer":
         result = _explainer_attribution(method, classifier, explainer, x_np, batch_size)
@@ -146,6 +155,7 @@ def cached_attribute(
     explainer: Any = None,
     seed: int = 0,
     batch_size: int | None = None,
+    epochs: int | None = None,
     progress: bool = False,
 ) -> np.ndarray:
     """:func:`attribute` stored as an ``attributions`` artifact (``key=None``: computed, not stored).
@@ -154,10 +164,9 @@ def cached_attribute(
     artifact key adds the method, seed, number of samples and fingerprints of ``x`` and of the weights of
     the classifier and explainer, so a retrained model or a different sample never reads a stale array.
     """
+    options = dict(explainer=explainer, seed=seed, batch_size=batch_size, epochs=epochs, progress=progress)
     if key is None:
-        return attribute(
-            method, classifier, x, explainer=explainer, seed=seed, batch_size=batch_size, progress=progress
-        )
+        return attribute(method, classifier, x, **options)
     x_np = _check_input(classifier, x)
     batch_size = _resolve_batch_size(classifier, batch_size)
     parts = {
@@ -171,13 +180,11 @@ def cached_attribute(
         "explainer": fingerprint(*_weights(explainer))
         if method in EXPLAINER_METHODS and explainer is not None
         else None,
-    }
+    } | (
+        {"epochs": epochs} if epochs is not None else {}
+    )  # an override of the masks' epochs; every other key stays as it was
     return cached(
-        "attributions",
-        parts,
-        lambda: attribute(
-            method, classifier, x_np, explainer=explainer, seed=seed, batch_size=batch_size, progress=progress
-        ),
+        "attributions", parts, lambda: attribute(method, classifier, x_np, **options | {"batch_size": batch_size})
     )
 
 
@@ -359,9 +366,15 @@ TABLE: dict[str, Method] = {
         Method("guided_backprop", "Guided Backprop", "model", True, _guided_backprop),
         Method("gradcam", "GradCAM", "model", True, _gradcam),
         Method("guided_gradcam", "Guided GradCAM", "model", True, _guided_gradcam),
+        Method("extremal_mask", "ExtremalMask", "model", True, later.extremal_mask),  # LATER_METHODS from here
+        Method("dynamic_mask", "Dynamic Masks", "model", True, later.dynamic_mask),
+        Method("deeplift", "DeepLIFT", "model", True, later.deeplift),
+        Method("gradient_shap", "GradientSHAP", "model", True, later.gradient_shap),
     )
 }
-METHODS: tuple[str, ...] = tuple(TABLE)
+LATER_METHODS: tuple[str, ...] = later.LATER_METHODS
+METHODS: tuple[str, ...] = tuple(name for name in TABLE if name not in LATER_METHODS)  # the paper's thirteen
+applies = later.applies
 EXPLAINER_METHODS: tuple[str, ...] = tuple(name for name, method in TABLE.items() if method.kind == "explainer")
 
 

@@ -18,7 +18,10 @@ _BY_PROMINENCE = [
     "autoencoder", "sparsity_only", "gradient", "integrated_gradients", "occlusion", "gradcam", "saliency",
     "guided_backprop", "smoothgrad", "gradient_x_input", "guided_gradcam", "input_magnitude", "random",
 ]  # fmt: skip
-METHOD_COLORS: dict[str, str] = dict(_FIXED) | {name: next(_POOL) for name in _BY_PROMINENCE}
+# The methods published after the paper (tsinsight.attribution.LATER_METHODS) take dark hues of tab20b, which tab20
+# lacks: what is left of tab20's pool is pale. The colours above stay where they were.
+_LATER = {"extremal_mask": "#393b79", "dynamic_mask": "#637939", "deeplift": "#8c6d31", "gradient_shap": "#7b4173"}
+METHOD_COLORS: dict[str, str] = dict(_FIXED) | {name: next(_POOL) for name in _BY_PROMINENCE} | _LATER
 
 
 def method_color(name: str) -> str:
