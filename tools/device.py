@@ -39,7 +39,7 @@ ON_DEVICE = {"torch", "numpy", "pandas", "scipy", "scikit-learn", "matplotlib", 
 # Left out on purpose: scikit-posthocs and statsmodels (see the docstring); tslearn only downloads data; ipykernel
 # runs without debugpy (5 MB: it only serves a debugger).
 LEFT_OUT = {"scikit-posthocs", "statsmodels", "patsy", "formulaic", "tslearn", "debugpy"}
-NEEDS_LEFT_OUT = ("suppression_summary",)  # notebooks executed here (their plotting needs scikit-posthocs)
+NEEDS_LEFT_OUT = ("suppression_summary", "later_explainers")  # executed here: their plotting needs scikit-posthocs
 PART = 15 * 2**20  # bytes per file brought back
 PLATFORMS = ("manylinux_2_28_x86_64", "manylinux_2_17_x86_64", "manylinux2014_x86_64", "any")
 
