@@ -158,3 +158,7 @@ def test_the_runs_explainers_are_fitted_together_once(monkeypatch):
     assert "group" not in given.key and len(calls) == 1
     lstm = zoo.run_groups("synthetic_anomaly", two_runs, kind="lstm")  # no vmap over an LSTM: a group per run
     assert [{seed for seed, *_ in g} for g in lstm] == [{0}, {1}]
+    # each run's group shares its one LSTM classifier, which is what lets a recurrent classifier be stacked
+    palacio_lstm = zoo.explainer("synthetic_anomaly", two_runs, seed=1, mode="palacio", kind="lstm")
+    assert palacio_lstm.key["group"] == [list(member) for member in lstm[1]]
+    assert calls[-1] == [seed for seed, *_ in lstm[1]]  # run 1's group, after run 0's LSTM tuning sweep

@@ -266,12 +266,13 @@ def fit_runs(name: str, profile: str | Profile, group, kind: str = "cnn", seed: 
     """Fit the members ``(seed, mode, gamma, beta)`` of ``group`` together, each from its run's classifier and
     auto-encoder, and store each under its key with the group in it (``seed`` unused: the members carry theirs)."""
     profile = get_profile(profile)
-    data, starts, keys = dataset(name, profile), [], []
+    data, starts, keys, bases = dataset(name, profile), [], [], {}
     for run, mode, gamma, beta in group:
-        base = classifier(name, profile, run, kind, progress=progress), autoencoder(name, profile, run)
-        args = dict(gamma=gamma, beta=beta, mode=mode)
-        starts.append(TSInsight(base[0].model, copy.deepcopy(base[1].model), **args))
-        keys.append(_explainer_key(name, profile, run, kind, args, *base, explainer_config(profile, run), group))
+        if run not in bases:  # one classifier object per run: the stack shares it (a recurrent one must be shared)
+            bases[run] = classifier(name, profile, run, kind, progress=progress), autoencoder(name, profile, run)
+        args, (base_classifier, base_autoencoder) = dict(gamma=gamma, beta=beta, mode=mode), bases[run]
+        starts.append(TSInsight(base_classifier.model, copy.deepcopy(base_autoencoder.model), **args))
+        keys.append(_explainer_key(name, profile, run, kind, args, *bases[run], explainer_config(profile, run), group))
     _fit_and_store(starts, keys, data, explainer_config(profile, 0, progress=progress), [member[0] for member in group])
 
 
