@@ -110,6 +110,9 @@ def test_source_notebook_prefers_the_shipped_copy_then_the_book_folder(tmp_path)
     assert source_notebook(html, "generated/a.html") == shipped.resolve()
     assert source_notebook(html, "generated/train/b.html") == in_book.resolve()
     assert source_notebook(html, "intro.html") is None
+    write(html / "generated" / "d.html", page())  # a page not executed yet: a Markdown stand-in, no figures to check
+    write(html / "_sources" / "generated" / "d.md", "not built yet")
+    assert source_notebook(html, "generated/d.html") is None
     with pytest.raises(FileNotFoundError, match="generated/c.html"):
         source_notebook(html, "generated/c.html")
     write_notebook(tmp_path / "book" / "generated" / "c.ipynb", [([image_output("image/png")], {})] * 3)

@@ -159,7 +159,8 @@ def expected_figures(notebook: str | os.PathLike) -> int:
 
 
 def source_notebook(html_dir: str | os.PathLike, page: str | os.PathLike) -> Path | None:
-    """The executed notebook a page was built from, or None when the page is not under ``generated/``.
+    """The executed notebook a page was built from, or None when the page is not under ``generated/`` or stands in
+    for a page not executed yet (a Markdown source: the optional "Your model" page before ``make notebook``).
 
     Looked up as ``<html>/_sources/<page>.ipynb`` (the copy Sphinx ships with the page) and then as
     ``<book>/<page>.ipynb`` (``<book>`` = the folder holding ``_build``). Raises FileNotFoundError for a
@@ -169,6 +170,8 @@ def source_notebook(html_dir: str | os.PathLike, page: str | os.PathLike) -> Pat
     if page.parts[0] != GENERATED_DIR:
         return None
     root = Path(html_dir).resolve()
+    if (root / "_sources" / page.with_suffix(".md")).is_file():
+        return None
     candidates = [root / "_sources" / page.with_suffix(".ipynb"), root.parent.parent / page.with_suffix(".ipynb")]
     for candidate in candidates:
         if candidate.is_file():
