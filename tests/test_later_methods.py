@@ -213,8 +213,14 @@ def test_the_library_imports_neither_tint_nor_lightning_until_a_mask_is_asked_fo
     assert done.returncode == 0 and done.stdout.strip() == "[]", done.stderr[-2000:]
 
 
-def test_without_a_gpu_the_masks_run_on_short_series_only_and_smoke_shortens_their_fits():
+def test_without_a_gpu_the_masks_run_on_short_series_only_and_smoke_shortens_their_fits(monkeypatch):
+    from types import SimpleNamespace
+
     from tsinsight.experiments import later
+
+    lengths = {"ford_a": 500, "synthetic_anomaly": 50}  # the data sets' shapes, without reading the mirror
+    shape = lambda name, profile: SimpleNamespace(n_channels=1, n_classes=2, length=lengths[name])
+    monkeypatch.setattr(later.zoo, "dataset", shape)
 
     assert "500 steps" in later.left_out("ford_a", "cpu", "extremal_mask")
     assert "500 steps" in later.left_out("ford_a", "smoke", "dynamic_mask")
