@@ -30,7 +30,10 @@ $(STAMP): requirements.txt pyproject.toml
 	@if [ -d $(VENV) ] && [ ! -f $(STAMP) ]; then echo "requirements changed: recreating $(VENV)"; rm -rf $(VENV); fi
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -r requirements.txt
+	$(BIN)/pip install --quiet --no-compile -r requirements.txt
+	@# pip compiles to bytecode on one core; compileall uses them all (73 s -> 59 s here). Like pip, it skips files that
+	@# are not Python 3.11 (torch ships a few for 3.12): their errors are silenced, not failures of the install.
+	$(BIN)/python -m compileall -qq -j 0 $$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))') || true
 	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
