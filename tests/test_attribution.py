@@ -110,13 +110,13 @@ def test_gradient_family_has_its_closed_form_on_a_linear_model():
 
 def test_integrated_gradients_defaults_to_the_papers_100_steps(monkeypatch):
     seen = {}
-    original = attribution.IntegratedGradients.attribute
+    original = attribution.captum().IntegratedGradients.attribute
 
     def spy(self, inputs, **kwargs):
         seen.update(kwargs)
         return original(self, inputs, **kwargs)
 
-    monkeypatch.setattr(attribution.IntegratedGradients, "attribute", spy)
+    monkeypatch.setattr(attribution.captum().IntegratedGradients, "attribute", spy)
     attribute("integrated_gradients", Linear(1, 4), _data(1, n=2, length=4))
     assert seen["n_steps"] == 100 and seen["baselines"] == 0.0
 

@@ -88,3 +88,15 @@ def test_book_runs_cover_every_notebook_once_per_dataset():
     assert {path.stem for path in plan.NOTEBOOKS.glob("*.ipynb")} - optional == {run.notebook for run in every}
     outputs = [run.output for run in every]
     assert len(outputs) == len(set(outputs)), "two runs would write the same page"
+
+
+def test_the_smoke_profile_runs_every_notebook_and_the_per_dataset_pages_on_its_three_data_sets():
+    every = plan.book_runs(data.available())
+    smoke = plan.book_runs(data.available(), profile="smoke")
+    assert {run.notebook for run in smoke} == {run.notebook for run in every}, "a notebook no longer runs under smoke"
+    chosen = set(get_profile("smoke").datasets)
+    for notebook in ("train", "attributions", "suppression"):
+        assert {run.parameters["dataset"] for run in smoke if run.notebook == notebook} == chosen
+    figures = [run for run in every if plan.declaration(run.notebook).get("datasets") not in (None, "all")]
+    assert figures and all(run in smoke for run in figures), "a figure's own page lost a data set"
+    assert plan.book_runs(data.available(), profile="cpu") == every

@@ -149,3 +149,17 @@ def test_a_data_set_outside_the_paper_starts_its_tuning_at_table_2():
     assert paper.starting_weights("synthetic_anomaly") == paper.hyperparameters("synthetic_anomaly")
     assert paper.starting_weights("mine") == (paper.TABLE2["gamma"], paper.TABLE2["beta"])
     assert zoo.default_weights("mine", "smoke", "tsinsight", weights="table3") == (4.0, 1e-4)
+
+
+def test_importing_the_package_leaves_captum_scipy_stats_and_sklearn_for_their_first_use():
+    """Every page is a fresh kernel: an import the page does not need costs the book its time once per page."""
+    code = (
+        "import sys, tsinsight, tsinsight.zoo, tsinsight.report, tsinsight.experiments, tsinsight.claims; "
+        "print(sorted(m for m in ('captum', 'scipy.stats', 'sklearn') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stdout.strip() == "[]", done.stdout + done.stderr[-2000:]
+    from tsinsight.imports import captum
+
+    assert captum().Saliency.__module__.startswith("captum.attr")
+    assert hasattr(captum("metrics"), "infidelity") and hasattr(captum("robust"), "FGSM")

@@ -5,18 +5,7 @@ The package behind the companion book. The library — data sets (:mod:`tsinsigh
 ``pip install tsinsight``; the book (notebooks, figures, the runner) needs ``pip install "tsinsight[book]"``.
 """
 
-import importlib as _importlib
-import warnings as _warnings
-
-from tqdm import TqdmWarning as _TqdmWarning
-
-# Captum imports tqdm.auto, which warns "IProgress not found" in a notebook kernel without ipywidgets; the book's
-# progress bars are plain tqdm, so the warning says nothing useful. Silenced for that one import only.
-with _warnings.catch_warnings():
-    _warnings.simplefilter("ignore", _TqdmWarning)
-    _importlib.import_module("captum.attr")
-
-from tsinsight.explainer import TSInsight  # noqa: E402
+from tsinsight.explainer import TSInsight
 
 __version__ = "0.1.0"
 __all__ = ["TSInsight", "__version__"]

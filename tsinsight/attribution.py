@@ -48,22 +48,12 @@ from typing import Any
 
 import numpy as np
 import torch
-from captum.attr import (
-    GuidedBackprop,
-    GuidedGradCam,
-    InputXGradient,
-    IntegratedGradients,
-    LayerAttribution,
-    LayerGradCam,
-    NoiseTunnel,
-    Occlusion,
-    Saliency,
-)
 from torch import nn
 
 from tsinsight import later_methods as later
 from tsinsight.artifacts import cached, fingerprint
 from tsinsight.checks import check_inputs
+from tsinsight.imports import captum
 from tsinsight.models import evaluating
 
 IG_STEPS = 100  # the paper's 100 discrete steps between the zero baseline and the input
@@ -259,15 +249,16 @@ def _predicted(classifier: nn.Module, inputs: torch.Tensor) -> torch.Tensor:
 
 
 def _gradient(classifier: nn.Module, inputs: torch.Tensor, **_: int) -> torch.Tensor:
-    return Saliency(_SumOfLogits(classifier)).attribute(inputs, abs=True)
+    return captum().Saliency(_SumOfLogits(classifier)).attribute(inputs, abs=True)
 
 
 def _gradient_x_input(classifier: nn.Module, inputs: torch.Tensor, **_: int) -> torch.Tensor:
-    return InputXGradient(_SumOfLogits(classifier)).attribute(inputs)
+    return captum().InputXGradient(_SumOfLogits(classifier)).attribute(inputs)
 
 
 def _integrated_gradients(classifier: nn.Module, inputs: torch.Tensor, *, batch_size: int, n_steps: int, **_: int):
-    return IntegratedGradients(_SumOfLogits(classifier)).attribute(
+    integrated_gradients = captum().IntegratedGradients(_SumOfLogits(classifier))
+    return integrated_gradients.attribute(
         inputs, baselines=0.0, n_steps=n_steps, method="riemann_right", internal_batch_size=batch_size
     )
 
@@ -278,7 +269,7 @@ def _smoothgrad(classifier: nn.Module, inputs: torch.Tensor, *, batch_size: int,
     if (spread <= 0).any():
         raise ValueError("SmoothGrad's noise variance 2 / (max x − min x) is undefined for a constant input")
     sigma = torch.sqrt(2.0 / spread)
-    tunnel = NoiseTunnel(Saliency(_SumOfLogits(classifier)))
+    tunnel = captum().NoiseTunnel(captum().Saliency(_SumOfLogits(classifier)))
     scaled = tunnel.attribute(
         inputs / sigma[:, None, None],
         nt_type="smoothgrad",
@@ -301,33 +292,35 @@ def _guided_relu_notice_silenced() -> Iterator[None]:
 
 def _guided_backprop(classifier: nn.Module, inputs: torch.Tensor, **_: int) -> torch.Tensor:
     with _guided_relu_notice_silenced():
-        return GuidedBackprop(_SumOfLogits(classifier)).attribute(inputs)
+        return captum().GuidedBackprop(_SumOfLogits(classifier)).attribute(inputs)
 
 
 def _gradcam(classifier: nn.Module, inputs: torch.Tensor, **_: int) -> torch.Tensor:
-    layer_map = LayerGradCam(classifier, classifier.feature_layer).attribute(
-        inputs, target=_predicted(classifier, inputs), relu_attributions=True
-    )
-    upsampled = LayerAttribution.interpolate(layer_map, inputs.shape[2:], interpolate_mode="linear")
+    gradcam = captum().LayerGradCam(classifier, classifier.feature_layer)
+    layer_map = gradcam.attribute(inputs, target=_predicted(classifier, inputs), relu_attributions=True)
+    upsampled = captum().LayerAttribution.interpolate(layer_map, inputs.shape[2:], interpolate_mode="linear")
     return upsampled.expand_as(inputs)
 
 
 def _guided_gradcam(classifier: nn.Module, inputs: torch.Tensor, **_: int) -> torch.Tensor:
     target = _predicted(classifier, inputs)
     with _guided_relu_notice_silenced():
-        return GuidedGradCam(classifier, classifier.feature_layer).attribute(
-            inputs, target=target, interpolate_mode="linear"
-        )
+        guided_gradcam = captum().GuidedGradCam(classifier, classifier.feature_layer)
+        return guided_gradcam.attribute(inputs, target=target, interpolate_mode="linear")
 
 
 def _occlusion(classifier: nn.Module, inputs: torch.Tensor, *, batch_size: int, **_: int) -> torch.Tensor:
-    return Occlusion(_Confidence(classifier)).attribute(
-        inputs,
-        sliding_window_shapes=(1, OCCLUSION_WINDOW),
-        strides=(1, 1),
-        baselines=0.0,
-        target=_predicted(classifier, inputs),
-        perturbations_per_eval=max(1, batch_size // len(inputs)),
+    return (
+        captum()
+        .Occlusion(_Confidence(classifier))
+        .attribute(
+            inputs,
+            sliding_window_shapes=(1, OCCLUSION_WINDOW),
+            strides=(1, 1),
+            baselines=0.0,
+            target=_predicted(classifier, inputs),
+            perturbations_per_eval=max(1, batch_size // len(inputs)),
+        )
     )
 
 

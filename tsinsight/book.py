@@ -47,8 +47,9 @@ def _parser() -> argparse.ArgumentParser:
 def _build(args, profile: str) -> None:
     if args.workers < 1:
         raise ValueError(f"--workers takes a positive number of workers, got {args.workers}")
-    remove_foreign_pages(plan.book_runs(), profile)  # one profile per book: no stale pages of another
-    runs = plan.without(plan.book_runs(), args.skip)
+    every = plan.book_runs(profile=profile)
+    remove_foreign_pages(every, profile)  # one profile per book: no stale pages of another
+    runs = plan.without(every, args.skip)
     if args.profile is None and not args.force and edition.provenance(profile):
         print(f"rendering the reference edition of {profile}: {len(edition.render(profile))} page(s)", flush=True)
     elif args.workers > 1 or args.scheduler:
@@ -83,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         profile = get_profile(args.profile).name
         if args.command == "list":
-            print("\n".join(str(run) for run in plan.book_runs()))
+            print("\n".join(str(run) for run in plan.book_runs(profile=profile)))
         elif args.command == "edition":
             print(f"the reference edition is at {edition.write(profile, args.commit)}", flush=True)
         else:

@@ -74,9 +74,9 @@ from collections.abc import Iterator
 
 import numpy as np
 import torch
-from captum.attr import DeepLift, GradientShap
 from torch import nn
 
+from tsinsight.imports import captum
 from tsinsight.models import contains_rnn, evaluating
 
 LATER_METHODS: tuple[str, ...] = ("extremal_mask", "dynamic_mask", "deeplift", "gradient_shap")
@@ -156,13 +156,15 @@ def deeplift(classifier: nn.Module, inputs: torch.Tensor, **_) -> torch.Tensor:
     """Captum DeepLift (rescale rule) of the predicted class from the zero series."""
     inputs = inputs.clone().requires_grad_(True)
     with _notices_silenced():
-        return DeepLift(classifier).attribute(inputs, baselines=BASELINE, target=_predicted(classifier, inputs))
+        method = captum().DeepLift(classifier)
+        return method.attribute(inputs, baselines=BASELINE, target=_predicted(classifier, inputs))
 
 
 def gradient_shap(classifier: nn.Module, inputs: torch.Tensor, **_) -> torch.Tensor:
     """Captum GradientShap of the predicted class, baselines drawn from the zero series."""
     inputs = inputs.clone().requires_grad_(True)
-    return GradientShap(classifier).attribute(
+    method = captum().GradientShap(classifier)
+    return method.attribute(
         inputs,
         baselines=torch.full_like(inputs[:1], BASELINE),
         n_samples=GRADIENT_SHAP_SAMPLES,

@@ -20,7 +20,6 @@ import numpy as np
 import pandas as pd
 import torch
 from IPython.display import Markdown, display
-from scipy import stats
 
 from tsinsight import attribution, data
 from tsinsight.paper import label
@@ -149,6 +148,8 @@ def mean_ci(values, confidence: float = 0.95) -> tuple[float, float, int]:
 
     The half-width is NaN for fewer than two values (one run has no interval).
     """
+    from scipy import stats  # on first use (tsinsight.imports)
+
     values = np.asarray(values, dtype=float)
     values = values[~np.isnan(values)]
     n = len(values)

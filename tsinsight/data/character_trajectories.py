@@ -11,7 +11,6 @@ import urllib.request
 from pathlib import Path
 
 import numpy as np
-from sklearn.model_selection import train_test_split
 
 from tsinsight.artifacts import atomic_write_bytes
 from tsinsight.data.dataset import Dataset, Split, channel_standardiser
@@ -70,6 +69,8 @@ def _download() -> Found:
 
 
 def _build(found: Found, seed: int, progress: bool) -> Dataset:
+    from sklearn.model_selection import train_test_split  # on first use (tsinsight.imports)
+
     series, labels, letters = read_mat(found.files["all"])
     if max(s.shape[1] for s in series) > LENGTH:
         raise ValueError(f"{found.files['all']}: a character is longer than the paper's padded length {LENGTH}")

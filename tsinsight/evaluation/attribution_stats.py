@@ -18,7 +18,6 @@ from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
-from scipy.stats import spearmanr
 
 
 def mass_per_step(attributions: np.ndarray) -> np.ndarray:
@@ -56,6 +55,8 @@ def rank_correlation(first: np.ndarray, second: np.ndarray) -> float:
     a, b = _pair(first, second)
     if np.ptp(a) == 0 or np.ptp(b) == 0:
         return float("nan")
+    from scipy.stats import spearmanr  # on first use (tsinsight.imports)
+
     return float(spearmanr(a, b).statistic)
 
 

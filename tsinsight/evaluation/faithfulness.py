@@ -22,11 +22,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import torch
-from captum.metrics import infidelity, sensitivity_max
 from torch import nn
 
 from tsinsight.attribution import METHODS, attribute, evaluating
 from tsinsight.checks import check_inputs
+from tsinsight.imports import captum
 
 INFIDELITY_NOISE = 0.1  # std of the Gaussian perturbation (inputs are z-normalised series)
 INFIDELITY_SAMPLES = 10  # perturbations per sample
@@ -79,7 +79,7 @@ def faithfulness_table(
 
         generator.manual_seed(seed)
         with evaluating(classifier, gradients=False), torch.no_grad():
-            infidelities = infidelity(
+            infidelities = captum("metrics").infidelity(
                 classifier,
                 perturb,
                 inputs,
@@ -90,7 +90,7 @@ def faithfulness_table(
             )
         with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
             torch.manual_seed(seed)  # Captum draws the sensitivity perturbation from torch's global generator
-            sensitivities = sensitivity_max(
+            sensitivities = captum("metrics").sensitivity_max(
                 explain, inputs, perturb_radius=SENSITIVITY_RADIUS, n_perturb_samples=sensitivity_samples
             )
         rows.append(

@@ -15,11 +15,11 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 import torch
-from captum.robust import FGSM
 from torch import nn
 from tqdm import tqdm
 
 from tsinsight.checks import check_labelled_inputs
+from tsinsight.imports import captum
 from tsinsight.models import rnn_backward_allowed
 from tsinsight.training import resolve_device
 
@@ -57,7 +57,7 @@ def fgsm_accuracy(
     source = model if crafted_on is None else copy.deepcopy(crafted_on).to(device).eval()
     for parameter in [*model.parameters(), *source.parameters()]:
         parameter.requires_grad_(False)  # the attack needs gradients with respect to the input only
-    attack = FGSM(source, loss_func=nn.CrossEntropyLoss(reduction="none"))
+    attack = captum("robust").FGSM(source, loss_func=nn.CrossEntropyLoss(reduction="none"))
 
     correct = np.zeros(len(epsilons), dtype=np.int64)
     starts = range(0, len(inputs), batch_size)

@@ -20,7 +20,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 COLUMNS = ("dataset", "method", "run", "auc")
 
@@ -105,6 +104,8 @@ def critical_difference(
     Needs at least 3 methods and 2 data sets. CD = q_α·√(k(k+1)/(6N)) for k methods and N data sets, with
     q_α the studentized range quantile at 1 − ``alpha`` (infinite degrees of freedom) divided by √2.
     """
+    from scipy import stats  # on first use (tsinsight.imports)
+
     if not 0 < alpha < 1:
         raise ValueError(f"alpha must lie in (0, 1), got {alpha}")
     methods, values, _ = _auc_array(aucs, exclude)
@@ -137,6 +138,8 @@ def critical_difference(
 
 def nemenyi_q(k: int, alpha: float = 0.05) -> float:
     """The Nemenyi critical value q_α for ``k`` methods: the studentized range quantile (∞ d.o.f.) over √2."""
+    from scipy import stats  # on first use (tsinsight.imports)
+
     return float(stats.studentized_range.ppf(1 - alpha, k, np.inf) / np.sqrt(2))
 
 
@@ -154,6 +157,8 @@ def _cliques(ranks: pd.Series, cd: float) -> tuple[tuple[str, ...], ...]:
 
 def _ranks(auc: np.ndarray) -> np.ndarray:
     """Ranks along the last axis, 1 = highest AUC, ties sharing the mean rank."""
+    from scipy import stats  # on first use (tsinsight.imports)
+
     return stats.rankdata(-auc, axis=-1, method="average")
 
 

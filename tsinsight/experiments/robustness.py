@@ -19,7 +19,6 @@ import itertools
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from tsinsight import zoo
 from tsinsight.evaluation.faithfulness import faithfulness_table
@@ -115,6 +114,8 @@ def rank_correlations(ranking: pd.DataFrame) -> pd.DataFrame:
 
     Columns: ``setting_a, setting_b`` (``filler/order``), ``spearman, kendall``; both directions, the diagonal 1.
     """
+    from scipy import stats  # on first use (tsinsight.imports)
+
     wide = _mean_ranks(ranking)
     rows = [
         {
@@ -136,6 +137,8 @@ def stability_table(ranking: pd.DataFrame, method: str = "tsinsight") -> pd.Data
     spearman, kendall`` (the whole ranking's correlation with the paper's setting) and ``within`` (the mean rank
     lies within the paper setting's interval of ``method``).
     """
+    from scipy import stats  # on first use (tsinsight.imports)
+
     paper = _setting(ranking, PAPER_SETTING)
     reference = paper.set_index("method").loc[method]
     wide = _mean_ranks(ranking)

@@ -115,7 +115,7 @@ def verdict_table(profile: str, commit: str):
 
 def write(profile: str, commit: str = "HEAD") -> Path:
     """Copy the finished ``profile`` build into ``book/reference/<profile>/``; refuses a partial or mixed build."""
-    runs = plan.book_runs()
+    runs = plan.book_runs(profile=profile)
     missing = [str(run) for run in runs if not run.output.exists()]
     if missing:
         raise ValueError(f"refusing to write a partial edition: {len(missing)} run(s) have no page ({', '.join(missing[:5])}"
@@ -209,7 +209,7 @@ def render(profile: str) -> list[str]:
     if edition is None:
         raise ValueError(f"no reference edition for profile {profile!r} in {edition_dir(profile)}")
     rendered = []
-    for run in plan.book_runs():
+    for run in plan.book_runs(profile=profile):
         source = edition_dir(profile) / "pages" / run.output.relative_to(plan.GENERATED)
         local = run.output.exists() and stamps.stamp_of(run.output).get("edition") is None
         page = nbformat.read(run.output if local else source, as_version=4) if (local or source.exists()) else None

@@ -26,6 +26,7 @@ from pathlib import Path
 import yaml
 
 from tsinsight import data
+from tsinsight.profiles import get_profile
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "tsinsight"
@@ -126,19 +127,25 @@ def toc_notebooks() -> list[str]:
     return order
 
 
-def _runs_of(notebook: str, datasets: list[str]) -> list[Run]:
+def _runs_of(notebook: str, datasets: list[str], per_dataset: list[str]) -> list[Run]:
     declared = declaration(notebook).get("datasets")
     if declared is None:
         return [Run(notebook)]
-    names = datasets if declared == "all" else [name for name in declared if name in datasets]
+    names = per_dataset if declared == "all" else [name for name in declared if name in datasets]
     return [Run(notebook, {"dataset": name}) for name in names]
 
 
-def book_runs(datasets: list[str] | None = None) -> list[Run]:
-    """Every run of the book, in execution order: the table of contents' order, each run after those it needs."""
+def book_runs(datasets: list[str] | None = None, profile: str | None = None) -> list[Run]:
+    """Every run of the book, in execution order: the table of contents' order, each run after those it needs.
+
+    ``datasets`` (default :func:`book_datasets`) are the data sets there are; a ``profile`` with its own ``datasets``
+    (``smoke``) runs the pages made once per data set on those of them only.
+    """
     datasets = book_datasets() if datasets is None else datasets
+    chosen = get_profile(profile).datasets if profile is not None else None
+    per_dataset = datasets if chosen is None else [name for name in datasets if name in chosen]
     notebooks = [notebook for notebook in toc_notebooks() if not declaration(notebook).get("optional")]
-    pending = [run for notebook in notebooks for run in _runs_of(notebook, datasets)]
+    pending = [run for notebook in notebooks for run in _runs_of(notebook, datasets, per_dataset)]
     ordered: list[Run] = []
     while pending:  # a stable topological sort: the first pending run whose needs are all placed goes next
         ready = next(
