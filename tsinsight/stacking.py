@@ -39,8 +39,8 @@ from tqdm import tqdm
 
 from tsinsight.checks import Batch, check_splits
 from tsinsight.explainer import TSInsight, check_unchanged, state_snapshot, warn_if_capped
-from tsinsight.models import rnn_backward_allowed
-from tsinsight.training import TrainConfig, accuracy, history_frame, resolve_device
+from tsinsight.models import contains_rnn, rnn_backward_allowed
+from tsinsight.training import TrainConfig, history_frame, resolve_device
 
 # The modes whose loss is a function of the auto-encoder's output (and x, y) alone; "saliency" needs per-input
 # saliency maps, so it is fitted one by one with TSInsight.fit.
@@ -135,7 +135,7 @@ def fit_together(
                 # members of one seed share their batches (one input for all); else each has its own samples
                 index = indices[0] if len(set(seeds)) == 1 else torch.stack(indices)
                 x, y = train[0][index].to(device), train[1][index].to(device)
-                losses = stack.losses(active, x, y)
+                losses, _ = stack.losses_and_logits(active, x, y)
                 for member in active:
                     member.optimizer.zero_grad(set_to_none=True)
                 losses.sum().backward()  # the members' parameters are disjoint: each gets its own total's gradient
@@ -143,8 +143,7 @@ def fit_together(
                     member.optimizer.step()
                 totals = [t + loss * index.shape[-1] for t, loss in zip(totals, losses.tolist(), strict=True)]
             stack.template.eval()
-            val_losses = _evaluate(stack, active, val, config.batch_size, device)
-            metrics = [accuracy(member.explainer.pipeline, *val[:2]) for member in active]
+            val_losses, metrics = _evaluate(stack, active, val, config.batch_size, device)
             seconds = (time.perf_counter() - start) / len(active)
             for member, total, val_loss, metric in zip(active, totals, val_losses, metrics, strict=True):
                 member.end_epoch(epoch, total / n, val_loss, metric, seconds)
@@ -187,10 +186,12 @@ class _Stack:
         stacked = {name: torch.stack([state[name] for state in states]) for name in states[0]}
         return vmap(lambda state, o: functional_call(self.classifier_template, state, (o,)))(stacked, out)
 
-    def losses(self, members: list[_Member], x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    def losses_and_logits(self, members: list[_Member], x: torch.Tensor, y: torch.Tensor):
+        """Each member's total loss on ``(x, y)`` and its logits ``(members, batch, classes)``."""
         explainers = [member.explainer for member in members]
         out = self.outputs(explainers, x)
-        return stacked_terms(explainers, out, x, y, self.logits(explainers, out))["total"]
+        logits = self.logits(explainers, out)
+        return stacked_terms(explainers, out, x, y, logits)["total"], logits
 
 
 def stacked_outputs(autoencoders: list[nn.Module], template: nn.Module, x: torch.Tensor) -> torch.Tensor:
@@ -242,14 +243,18 @@ def _epoch_batches(shuffler: torch.Generator, n: int, batch_size: int) -> tuple[
 
 
 @torch.no_grad()
-def _evaluate(stack: _Stack, members: list[_Member], data: Batch, batch_size: int, device) -> list[float]:
-    """``training.evaluate_loss`` for every member at once: the sample-weighted mean total loss over ``data``."""
-    n, totals = len(data[0]), [0.0] * len(members)
+def _evaluate(
+    stack: _Stack, members: list[_Member], data: Batch, batch_size: int, device
+) -> tuple[list[float], list[float]]:
+    """``training.evaluate_loss`` and ``training.accuracy`` for every member at once, from one stacked pass over
+    ``data``: each member's sample-weighted mean total loss and the fraction of ``data`` its pipeline classifies right."""
+    n, totals, right = len(data[0]), [0.0] * len(members), torch.zeros(len(members), dtype=torch.long)
     for start in range(0, n, batch_size):
         x, y = (t[start : start + batch_size].to(device) for t in data[:2])
-        losses = stack.losses(members, x, y).tolist()
-        totals = [t + loss * len(x) for t, loss in zip(totals, losses, strict=True)]
-    return [t / n for t in totals]
+        losses, logits = stack.losses_and_logits(members, x, y)
+        totals = [t + loss * len(x) for t, loss in zip(totals, losses.tolist(), strict=True)]
+        right += (logits.argmax(dim=-1) == y).sum(dim=-1).cpu()
+    return [t / n for t in totals], (right / n).tolist()
 
 
 def _check_stackable(members: list[TSInsight], seeds: list[int]) -> None:
@@ -288,7 +293,7 @@ def _check_stackable(members: list[TSInsight], seeds: list[int]) -> None:
                 "the classifiers differ in architecture: only explainers whose classifiers share one stack; group "
                 "them by architecture or fit them one by one with TSInsight.fit"
             )
-        if any(isinstance(m, nn.RNNBase) for m in first.classifier.modules()):
+        if contains_rnn(first.classifier):
             raise ValueError(
                 "recurrent classifiers cannot be vmapped (PyTorch has no batching rule for aten::lstm): stack only "
                 "the explainers that share one classifier object, or fit them one by one with TSInsight.fit"
