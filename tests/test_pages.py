@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from tsinsight.report import format_mean_ci, mean_ci, public_source, reader_table
+from tsinsight.report import format_mean_ci, mean_ci, public_source, reader_table, setting_ranks
 from tsinsight.runner import execute as pages
 from tsinsight.runner.plan import Run
 
@@ -69,3 +69,41 @@ def test_public_source_drops_the_local_folder_only():
 def test_reader_table_hides_only_a_default_index():
     assert "row_heading" not in reader_table(pd.DataFrame({"a": [1.0]})).to_html()
     assert "row_heading" in reader_table(pd.DataFrame({"a": [1.0]}, index=["x"])).to_html()
+
+
+def test_setting_ranks_put_each_filler_order_in_a_column_and_the_methods_in_the_first_settings_order():
+    ranking = pd.DataFrame(
+        {
+            "method": ["tsinsight", "gradient", "tsinsight", "gradient"],
+            "filler": ["zero", "zero", "mean", "mean"],
+            "order": ["lerf", "lerf", "morf", "morf"],
+            "mean_rank": [2.0, 1.0, 1.25, 1.75],
+            "rank_low": [1.5, 1.0, 1.0, 1.5],
+            "rank_high": [2.0, 1.5, 1.5, 2.0],
+        }
+    )
+    shown, methods = setting_ranks(ranking)
+    assert methods == ["gradient", "tsinsight"]  # the first setting (zero/lerf) orders the rows
+    assert list(shown.columns) == ["zero/lerf", "mean/morf"]
+    assert list(shown.index) == ["Gradient", "TSInsight"]
+    assert (
+        shown.loc["TSInsight", "mean/morf"] == "1.2 [1.0–1.5]" and shown.loc["Gradient", "zero/lerf"] == "1.0 [1.0–1.5]"
+    )
+
+
+def test_rank_bars_draw_one_bar_per_method_best_on_top():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from tsinsight.plotting import rank_bars
+
+    ranking = pd.DataFrame(
+        {"method": ["occlusion", "random"], "mean_rank": [1.5, 4.0], "rank_low": [1, 3], "rank_high": [2, 5]}
+    )
+    fig, ax = plt.subplots()
+    rank_bars(ranking, ax, xlabel="mean rank", title="t")
+    assert [bar.get_width() for bar in ax.patches] == [1.5, 4.0]
+    assert ax.yaxis_inverted() and [t.get_text() for t in ax.get_yticklabels()] == ["Occlusion", "Random"]
+    plt.close(fig)

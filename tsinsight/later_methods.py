@@ -193,9 +193,7 @@ def extremal_mask(classifier: nn.Module, inputs: torch.Tensor, *, epochs: int | 
         optim="adam",
         lr=EXTREMAL_LR,
     )
-    with lightning_trainer(data.device, epochs or EXTREMAL_EPOCHS) as trainer:
-        mask = ExtremalMask(model).attribute(data, trainer=trainer, mask_net=mask_net, batch_size=MASK_BATCH_SIZE)
-    return mask.transpose(1, 2)
+    return _fitted_mask(ExtremalMask, model, data, mask_net, epochs or EXTREMAL_EPOCHS)
 
 
 def dynamic_mask(classifier: nn.Module, inputs: torch.Tensor, *, epochs: int | None = None, **_) -> torch.Tensor:
@@ -214,8 +212,13 @@ def dynamic_mask(classifier: nn.Module, inputs: torch.Tensor, *, epochs: int | N
         optim="adam",
         lr=DYNAMASK_LR,
     )
-    with lightning_trainer(data.device, epochs or DYNAMASK_EPOCHS) as trainer:
-        mask = DynaMask(model).attribute(data, trainer=trainer, mask_net=mask_net, batch_size=MASK_BATCH_SIZE)
+    return _fitted_mask(DynaMask, model, data, mask_net, epochs or DYNAMASK_EPOCHS)
+
+
+def _fitted_mask(method: type, model: nn.Module, data: torch.Tensor, mask_net, epochs: int) -> torch.Tensor:
+    """tint's mask ``method`` of ``model`` fitted on ``data`` (time first) with ``mask_net`` for ``epochs``, channels first."""
+    with lightning_trainer(data.device, epochs) as trainer:
+        mask = method(model).attribute(data, trainer=trainer, mask_net=mask_net, batch_size=MASK_BATCH_SIZE)
     return mask.transpose(1, 2)
 
 

@@ -126,3 +126,15 @@ def critical_difference_diagram(cd_result, ax=None, labels=None, highlight="tsin
                 text.set_fontweight("bold")
     ax.set_title(f"mean rank over {cd_result.datasets} data sets, Nemenyi test at α = {cd_result.alpha:g}")
     return ax
+
+
+def rank_bars(ranking, ax, *, xlabel: str, title: str) -> None:
+    """Mean ranks (``mean_rank`` with its interval ``rank_low``–``rank_high``, one row per ``method``) as bars in the
+    methods' colours, the best on top."""
+    labels = [method_label(method) for method in ranking["method"]]
+    errors = [ranking["mean_rank"] - ranking["rank_low"], ranking["rank_high"] - ranking["mean_rank"]]
+    ax.barh(labels, ranking["mean_rank"], color=[method_color(method) for method in ranking["method"]])
+    ax.errorbar(ranking["mean_rank"], labels, xerr=errors, fmt="none", ecolor="black", capsize=3, lw=1)
+    ax.invert_yaxis()
+    ax.set_xlabel(xlabel)
+    ax.set_title(title)

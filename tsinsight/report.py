@@ -192,3 +192,17 @@ VARIANT_LABELS = {
 def method_label(name: str) -> str:
     """The readable name of an attribution method (:data:`tsinsight.attribution.TABLE`) or a model variant."""
     return VARIANT_LABELS.get(name) or attribution.label(name)
+
+
+def setting_ranks(ranking: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """The mean ranks of a ranking per filler and order (``robustness_ranking``) as "mean [low–high]" cells, one column
+    per ``filler/order`` setting and one row per method label, rows in the first setting's order; and the methods in
+    that order."""
+    settings = ranking["filler"] + "/" + ranking["order"]
+    cells = ranking.assign(
+        setting=settings, cell=[f"{r.mean_rank:.1f} [{r.rank_low:.1f}–{r.rank_high:.1f}]" for r in ranking.itertuples()]
+    ).pivot(index="method", columns="setting", values="cell")[list(settings.unique())]
+    order = list(ranking[settings == settings.iloc[0]].sort_values("mean_rank")["method"])
+    shown = cells.loc[order]
+    shown.index = [method_label(method) for method in order]
+    return shown, order
