@@ -41,6 +41,7 @@ MASK_MAX_LENGTH = 250  # without a GPU, the masks run on data sets of at most th
 SMOKE_MASK_EPOCHS = 3
 FULL_EPOCHS = {"extremal_mask": EXTREMAL_EPOCHS, "dynamic_mask": DYNAMASK_EPOCHS}
 SHORT_EPOCHS = (5, 25)  # two short mask fits separate a fit's set-up from its steps (:func:`seconds_per_1000`)
+SMOKE_SHORT_EPOCHS = (1, 2)  # the same under smoke, whose costs check that the page runs
 
 
 def mask_epochs(profile: str | Profile) -> int | None:
@@ -134,12 +135,14 @@ def later_ground_truth(name: str, profile: str | Profile, runs: int | None = Non
     return pd.DataFrame(rows, columns=["method", "aup", "aur", "top1", "run"]).assign(dataset=name)
 
 
-def seconds_per_1000(method: str, classifier, x: np.ndarray, explainer=None, *, epochs: int | None = None) -> float:
+def seconds_per_1000(
+    method: str, classifier, x: np.ndarray, explainer=None, *, epochs: int | None = None, short_epochs=SHORT_EPOCHS
+) -> float:
     """Seconds ``method`` takes for 1000 samples like ``x``, measured here (nothing cached).
 
     A method whose cost is per sample is timed on ``x`` and scaled. A mask fits one mask per chunk of
     :data:`~tsinsight.later_methods.MASK_BATCH_SIZE` inputs with one step per epoch, so its unit of work is a chunk:
-    fits at the two :data:`SHORT_EPOCHS` on one chunk give the set-up and the step, and 1000 samples are
+    fits at the two ``short_epochs`` on one chunk give the set-up and the step, and 1000 samples are
     ``1000 / chunk`` fits at the full epochs (``epochs``: others). ``x`` is tiled to fill a chunk.
     """
 
@@ -151,22 +154,26 @@ def seconds_per_1000(method: str, classifier, x: np.ndarray, explainer=None, *, 
     if method not in MASK_METHODS:
         return timed(x) * 1000 / len(x)
     chunk = np.resize(x, (MASK_BATCH_SIZE, *x.shape[1:]))
-    short, long = (timed(chunk, epochs=epochs) for epochs in SHORT_EPOCHS)
-    step = max(0.0, long - short) / (SHORT_EPOCHS[1] - SHORT_EPOCHS[0])
-    fit = max(0.0, short - SHORT_EPOCHS[0] * step) + (epochs or FULL_EPOCHS[method]) * step
+    short, long = (timed(chunk, epochs=epochs) for epochs in short_epochs)
+    step = max(0.0, long - short) / (short_epochs[1] - short_epochs[0])
+    fit = max(0.0, short - short_epochs[0] * step) + (epochs or FULL_EPOCHS[method]) * step
     return fit * 1000 / len(chunk)
 
 
 def method_costs(name: str, profile: str | Profile, samples: int = 16) -> pd.DataFrame:
     """Seconds per 1000 samples of every method that runs on ``name`` (the thirteen and the later ones), measured on
     run 0's models and ``samples`` evaluation inputs: ``method, seconds_per_1000, dataset``. The masks at their full
-    epochs whatever the profile (:func:`seconds_per_1000`)."""
+    epochs whatever the profile (:func:`seconds_per_1000`), projected from shorter fits under ``smoke``."""
     profile = get_profile(profile)
+    short_epochs = SMOKE_SHORT_EPOCHS if profile.name == "smoke" else SHORT_EPOCHS
     x = zoo.evaluation_set(name, profile).x[:samples]
     classifier, explainers = zoo.classifier(name, profile).model, zoo.explainers(name, profile, 0)
     methods = [method for method in METHODS if method != "none"] + later_methods_of(name, profile)
     rows = [
-        dict(method=method, seconds_per_1000=seconds_per_1000(method, classifier, x, explainers.get(method)))
+        dict(
+            method=method,
+            seconds_per_1000=seconds_per_1000(method, classifier, x, explainers.get(method), short_epochs=short_epochs),
+        )
         for method in methods
     ]
     return pd.DataFrame(rows).assign(dataset=name)

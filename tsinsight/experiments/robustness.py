@@ -31,6 +31,7 @@ from tsinsight.training import learnt
 SETTINGS: tuple[tuple[str, str], ...] = tuple(itertools.product(FILLERS, ORDERS))  # (filler, order)
 PAPER_SETTING = ("zero", "lerf")
 FAITHFULNESS_SAMPLES = 32  # evaluation samples for infidelity and max-sensitivity (each attributed again, 3 times)
+SMOKE_FAITHFULNESS_SAMPLES = 4  # under smoke, whose scores check that the page runs
 STABILITY_RULE = (
     "TSInsight's place is stable when, under every filler and order, its mean rank lies within the 95 % bootstrap "
     "interval of its mean rank under the paper's setting (zero filler, most important kept)."
@@ -54,11 +55,13 @@ def robustness_curves(name: str, profile: str | Profile, runs: int | None = None
 def faithfulness_scores(name: str, profile: str | Profile, run: int = 0) -> pd.DataFrame:
     """Captum's infidelity and max-sensitivity of every method on run ``run``'s classifier of ``name``.
 
-    On the first :data:`FAITHFULNESS_SAMPLES` of a stratified evaluation subset (sensitivity attributes every
-    perturbed input again, the costly part). Columns: ``method, infidelity, sensitivity, run, dataset``.
+    On the first :data:`FAITHFULNESS_SAMPLES` (:data:`SMOKE_FAITHFULNESS_SAMPLES` under smoke) of a stratified evaluation
+    subset (sensitivity attributes every perturbed input again, the costly part). Columns: ``method, infidelity,
+    sensitivity, run, dataset``.
     """
     profile = get_profile(profile)
-    evaluated = zoo.evaluation_set(name, profile, n=min(FAITHFULNESS_SAMPLES, profile.n_eval))
+    samples = SMOKE_FAITHFULNESS_SAMPLES if profile.name == "smoke" else FAITHFULNESS_SAMPLES
+    evaluated = zoo.evaluation_set(name, profile, n=min(samples, profile.n_eval))
     table = faithfulness_table(
         zoo.classifier(name, profile, seed=run).model,
         evaluated.x,
