@@ -45,6 +45,7 @@ def test_a_partial_build_is_refused_then_a_whole_one_is_kept_and_rendered(tiny):
     provenance = json.loads((target / "provenance.json").read_text())
     assert provenance["profile"] == "smoke" and set(provenance["pages"]) == {"alpha.ipynb", "beta.ipynb"}
     assert all(seconds > 0 for seconds in provenance["pages"].values())
+    assert provenance["cached_at_start"] == 0, "this build began with an empty artifacts directory"
     assert (target / "pages" / "alpha.ipynb").exists() and (target / "verdicts.csv").exists()
     rows = json.loads((target / "verdicts.json").read_text())  # one row per claim: "not run" here, no table
     assert [row["verdict"] for row in rows] == ["not comparable"] * 2 and rows[0]["profile"] == "smoke"
@@ -55,6 +56,10 @@ def test_a_partial_build_is_refused_then_a_whole_one_is_kept_and_rendered(tiny):
     rendered = nbformat.read(tiny / "generated" / "alpha.ipynb", as_version=4)
     text = rendered.cells[1].source
     assert "Reference edition" in text and provenance["commit"][:12] in text and "alpha_table.csv" in text
+    assert "clean build" not in text
+    assert "began with 5 artifacts" in edition.banner(
+        provenance | {"cached_at_start": 5}, plan.Run("alpha"), local=False
+    )
     # a page executed locally replaces the reference page, and says so; rendering again keeps one banner
     execute.execute(plan.Run("alpha"), "smoke")
     assert edition.render("smoke") == ["beta.ipynb"]

@@ -39,7 +39,17 @@ def test_finish_titles_the_page_from_its_pattern_and_adds_the_rerun_box():
     assert cells[5].cell_type == "markdown" and "page_header" in cells[4].source
     assert 'make notebook NB=train P="dataset=ford_a beta=0.001 betas=[0.0,0.1]" PROFILE=cpu\n' in cells[5].source
     assert "{download}`notebooks/train.ipynb </../notebooks/train.ipynb>`" in cells[5].source
-    assert page.metadata["tsinsight"] == {"profile": "cpu", "seconds": 12.3}, "the stamp replaces the title pattern"
+    assert page.metadata["tsinsight"] == {"profile": "cpu", "seconds": 12.3, "cached_at_start": 0}, (
+        "the stamp replaces the title pattern"
+    )
+    assert "clean build" not in cells[1].source, "a build that began with an empty cache says nothing more"
+
+
+def test_a_page_of_a_build_that_began_with_cached_artifacts_says_its_time_is_not_a_clean_builds():
+    page = notebook()
+    pages.finish(page, Run("train", {"dataset": "ford_a"}), "cpu", 70.4, {"profile": "cpu"}, cached_at_start=681)
+    assert "began with 681 artifacts" in page.cells[1].source and "not a clean build's time" in page.cells[1].source
+    assert page.metadata["tsinsight"]["cached_at_start"] == 681
 
 
 def test_finish_keeps_the_title_without_a_pattern_and_names_a_missing_parameter():

@@ -228,6 +228,12 @@ def _stored(path: Path) -> tuple[bool, Any]:
         return False, None
 
 
+def count(*, root: Path | None = None) -> int:
+    """How many artifacts the cache holds (models, attributions, curves …; result tables aside): 0 before a clean build."""
+    root = root or artifacts_dir()
+    return sum(1 for _ in root.glob("*/*.pt"))
+
+
 def stored(kind: str, parts: dict[str, Any], *, root: Path | None = None) -> bool:
     """Whether an artifact of ``kind`` keyed by ``parts`` is stored and readable (what :func:`cached` would return)."""
     return _stored((root or artifacts_dir()) / kind / f"{artifact_key(parts)}.pt")[0]

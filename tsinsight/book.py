@@ -14,6 +14,7 @@ import argparse
 import subprocess
 import sys
 
+from tsinsight import artifacts
 from tsinsight.profiles import get_profile
 from tsinsight.runner import edition, plan
 from tsinsight.runner.execute import NotebookFailed, execute, execute_all
@@ -74,7 +75,8 @@ def _run_one(args, profile: str) -> None:
     check_parameters(args.notebook, {"profile": profile, **parameters})  # before any kernel starts
     run = plan.Run(args.notebook, with_default_dataset(args.notebook, parameters))
     print(f"{run} (profile {profile}) ...", flush=True)
-    print(f"done in {execute(run, profile):.1f} s -> {run.output.relative_to(plan.ROOT)}", flush=True)
+    seconds = execute(run, profile, artifacts.count())
+    print(f"done in {seconds:.1f} s -> {run.output.relative_to(plan.ROOT)}", flush=True)
     if not args.no_html:
         build_html()
 

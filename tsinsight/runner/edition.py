@@ -149,6 +149,7 @@ def write(profile: str, commit: str = "HEAD") -> Path:
         provenance = dict(
             commit=resolved, profile=profile, device=report.device_name(), versions=report.package_versions(),
             written=f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC", pages={str(run): _seconds(run.output) for run in runs},
+            cached_at_start=max((stamp.get("cached_at_start", 0) for _, stamp in pages), default=0),
             datasets=_datasets(), sources=source_hashes(resolved),
         )  # fmt: skip
         (staging / "provenance.json").write_text(json.dumps(provenance, indent=1, ensure_ascii=False))
@@ -173,12 +174,24 @@ def changed_since(edition: dict) -> list[str]:
     return sorted(name for name in set(now) | set(then) if now.get(name) != then.get(name))
 
 
+def _reuse(edition: dict) -> str:
+    cached = edition.get("cached_at_start")
+    return (
+        f" (its build began with {cached} artifacts computed by earlier builds: not a clean build's time)"
+        if cached
+        else ""
+    )
+
+
 def banner(edition: dict, run: Run, *, local: bool) -> str:
     """The Markdown banner of a page of the book built from ``edition``."""
     seconds = edition["pages"].get(str(run))
     lines = [
         f"- **Edition:** `{edition['profile']}`, produced by commit `{edition['commit'][:12]}` on {edition['device']}, "
-        f"written {edition['written']}" + (f"; this page took {seconds:.0f} s" if seconds else "") + ".",
+        f"written {edition['written']}"
+        + (f"; this page took {seconds:.0f} s" if seconds else "")
+        + _reuse(edition)
+        + ".",
         f"- **Its tables:** {{download}}`verdicts.csv </reference/{edition['profile']}/verdicts.csv>`, "
         f"{{download}}`verdicts.json </reference/{edition['profile']}/verdicts.json>`"
         + "".join(f", {{download}}`{t}.csv </reference/{edition['profile']}/results/{t}.csv>`" for t in run.writes),

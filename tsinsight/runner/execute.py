@@ -27,7 +27,7 @@ import nbformat
 import papermill
 from papermill.exceptions import PapermillExecutionError
 
-from tsinsight import paper
+from tsinsight import artifacts, paper
 from tsinsight.runner import html, plan
 from tsinsight.runner.parameters import as_cli, check_parameters
 from tsinsight.runner.plan import Run
@@ -38,8 +38,12 @@ class NotebookFailed(RuntimeError):
     """A notebook of the book raised; the message holds the failing cell's error."""
 
 
-def execute(run: Run, profile: str) -> float:
-    """Execute ``run`` with papermill into the book's source tree; returns the seconds it took."""
+def execute(run: Run, profile: str, cached_at_start: int = 0) -> float:
+    """Execute ``run`` with papermill into the book's source tree; returns the seconds it took.
+
+    ``cached_at_start``: the artifacts the cache held when the build began (:func:`tsinsight.artifacts.count`), which
+    the page states beside its time: a build that reads models computed by earlier builds is not a clean build.
+    """
     source = plan.NOTEBOOKS / f"{run.notebook}.ipynb"
     check_parameters(run.notebook, {"profile": profile, **run.parameters})
     inputs = run_inputs(run, profile)  # before it runs: what it reads is what it was computed from
@@ -64,7 +68,7 @@ def execute(run: Run, profile: str) -> float:
         ) from None
     seconds = time.perf_counter() - start
     page = nbformat.read(partial, as_version=4)
-    finish(page, run, profile, seconds, inputs)
+    finish(page, run, profile, seconds, inputs, cached_at_start)
     nbformat.write(page, partial)
     os.replace(partial, run.output)
     html.remove_placeholder(run.output)
@@ -121,9 +125,15 @@ def source_markdown(notebook: str, parameters: dict, profile: str) -> str:
     )
 
 
-def _runtime_markdown(run: Run, profile: str, seconds: float) -> str:
+def _runtime_markdown(run: Run, profile: str, seconds: float, cached_at_start: int = 0) -> str:
     given = f" and parameters {', '.join(f'`{k}={v!r}`' for k, v in run.parameters.items())}" if run.parameters else ""
-    return f"*This page was executed by `make book` in {seconds:.0f} s with profile `{profile}`{given}.*"
+    reused = (
+        f" Its build began with {cached_at_start} artifacts (models, attributions …) that earlier builds had computed, "
+        "read instead of computed again: this is not a clean build's time."
+        if cached_at_start
+        else ""
+    )
+    return f"*This page was executed by `make book` in {seconds:.0f} s with profile `{profile}`{given}.{reused}*"
 
 
 def _tag(cell, tag: str) -> None:
@@ -132,8 +142,16 @@ def _tag(cell, tag: str) -> None:
         cell.metadata["tags"] = [*tags, tag]
 
 
-def finish(page: nbformat.NotebookNode, run: Run, profile: str, seconds: float, inputs: dict[str, str]) -> None:
-    """Give the executed ``page`` its title, its source and re-run box, its runtime and its stamp ``inputs``."""
+def finish(
+    page: nbformat.NotebookNode,
+    run: Run,
+    profile: str,
+    seconds: float,
+    inputs: dict[str, str],
+    cached_at_start: int = 0,
+) -> None:
+    """Give the executed ``page`` its title, its source and re-run box, its runtime (and the artifacts its build began
+    with) and its stamp ``inputs``."""
     title = page_title(page, run.parameters)  # first: the stamp replaces the metadata that holds the pattern
     if title is not None:
         set_title(page, title)
@@ -145,8 +163,9 @@ def finish(page: nbformat.NotebookNode, run: Run, profile: str, seconds: float, 
             _tag(cell, "remove-cell")
     header = next((i for i, cell in enumerate(page.cells) if "page_header(" in cell.source), 0)
     page.cells.insert(header + 1, nbformat.v4.new_markdown_cell(source_markdown(run.notebook, run.parameters, profile)))
-    page.cells.insert(1, nbformat.v4.new_markdown_cell(_runtime_markdown(run, profile, seconds)))
-    page.metadata["tsinsight"] = {**inputs, "seconds": round(seconds, 1)}  # the runtime is provenance, not an input
+    page.cells.insert(1, nbformat.v4.new_markdown_cell(_runtime_markdown(run, profile, seconds, cached_at_start)))
+    # the runtime and the cache it began with are provenance, not inputs
+    page.metadata["tsinsight"] = {**inputs, "seconds": round(seconds, 1), "cached_at_start": cached_at_start}
 
 
 # ---- progress ----
@@ -164,13 +183,14 @@ class Outcome:
 
 def serially(runs: list[Run], profile: str, force: bool = False) -> Iterator[Outcome]:
     """Execute in order the ``runs`` that are not up to date (``force``: all); stops at the first failure."""
+    cached = artifacts.count()
     for run in runs:
         why = "forced" if force else why_stale(run, profile)
         if why is None:
             yield Outcome(run, "up to date")
             continue
         yield Outcome(run, "started", why)
-        yield Outcome(run, "executed", why, execute(run, profile))
+        yield Outcome(run, "executed", why, execute(run, profile, cached))
 
 
 def report(outcomes: Iterable[Outcome], total: int, profile: str) -> list[tuple[Run, float]]:

@@ -24,6 +24,7 @@ from collections.abc import Iterator
 import torch
 from distributed import Client, KilledWorker, LocalCluster, Nanny, Scheduler, SpecCluster, as_completed
 
+from tsinsight import artifacts
 from tsinsight.runner.execute import NotebookFailed, Outcome, execute, report
 from tsinsight.runner.plan import Run, needs
 from tsinsight.runner.stamps import why_stale
@@ -50,11 +51,12 @@ def local_cluster(workers: int) -> SpecCluster:
     return SpecCluster(scheduler={"cls": Scheduler, "options": {"allowed_failures": 1}}, workers=pinned)
 
 
-def _task(run: Run, profile: str, force: bool, *needed) -> tuple[str | None, float | None]:
+def _task(run: Run, profile: str, force: bool, cached: int, *needed) -> tuple[str | None, float | None]:
     """On a worker: execute ``run`` unless its page is up to date (``needed``: the results of the runs it waited
-    for). Returns why it was executed (None: up to date) and the seconds it took."""
+    for; ``cached``: the artifacts the build began with). Returns why it was executed (None: up to date) and the
+    seconds it took."""
     why = "forced" if force else why_stale(run, profile)
-    return why, None if why is None else execute(run, profile)
+    return why, None if why is None else execute(run, profile, cached)
 
 
 def on_dask(
@@ -65,11 +67,11 @@ def on_dask(
     cluster = contextlib.nullcontext(scheduler) if scheduler else local_cluster(workers)
     with cluster as address, Client(address) as client:
         print(f"executing {len(runs)} runs on the Dask cluster at {client.scheduler.address}", flush=True)
-        futures, of = {}, {}
+        futures, of, cached = {}, {}, artifacts.count()
         for run in runs:
             needed = [futures[str(other)] for other in needs(run, runs)]
             future = client.submit(
-                _task, run, profile, force, *needed, key=f"{run} {uuid.uuid4().hex[:8]}", pure=False, retries=1
+                _task, run, profile, force, cached, *needed, key=f"{run} {uuid.uuid4().hex[:8]}", pure=False, retries=1
             )
             futures[str(run)], of[future.key] = future, run
         for future in as_completed(list(futures.values())):
