@@ -148,3 +148,27 @@ def test_a_module_changed_in_a_scratch_copy_is_named_on_every_banner(tmp_path, m
     monkeypatch.setattr(plan, "PACKAGE", scratch)
     text = edition.banner(edition_then, plan.Run("glance"), local=False)
     assert "Code changed since:** `tsinsight/claims.py`." in text and "Reference edition" in text
+
+
+def test_a_reader_without_the_data_gets_every_page_of_the_edition(tiny, monkeypatch):
+    gamma = nbformat.v4.new_notebook()
+    gamma.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    gamma.metadata["tsinsight"] = {"datasets": "all", "writes": []}
+    gamma.cells = [
+        nbformat.v4.new_markdown_cell("# gamma"),
+        nbformat.v4.new_code_cell(
+            'profile = "smoke"\ndataset = "synthetic_anomaly"', metadata={"tags": ["parameters"]}
+        ),
+        nbformat.v4.new_code_cell("print(dataset)"),
+    ]
+    nbformat.write(gamma, plan.NOTEBOOKS / "gamma.ipynb")
+    (tiny / "_toc.yml").write_text(TOC + "  - glob: generated/gamma/*\n")
+    monkeypatch.setattr(plan, "book_datasets", lambda: ["synthetic_anomaly"])  # the machine that built it had the data
+    for run in plan.book_runs():
+        execute.execute(run, "smoke")
+    edition.write("smoke")
+    for page in (tiny / "generated").rglob("*.ipynb"):
+        page.unlink()
+    monkeypatch.setattr(plan, "book_datasets", lambda: [])  # a reader with none of the data sets
+    assert "gamma.ipynb dataset=synthetic_anomaly" in edition.render("smoke")
+    assert (tiny / "generated" / "gamma" / "synthetic_anomaly.ipynb").exists()

@@ -222,7 +222,8 @@ def render(profile: str) -> list[str]:
     if edition is None:
         raise ValueError(f"no reference edition for profile {profile!r} in {edition_dir(profile)}")
     rendered = []
-    for run in plan.book_runs(profile=profile):
+    # every data set of the edition, whether or not its data are on this machine: a reader needs none to read the book
+    for run in plan.book_runs(data.available(), profile=profile):
         source = edition_dir(profile) / "pages" / run.output.relative_to(plan.GENERATED)
         local = run.output.exists() and stamps.stamp_of(run.output).get("edition") is None
         page = nbformat.read(run.output if local else source, as_version=4) if (local or source.exists()) else None
