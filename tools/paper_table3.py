@@ -52,10 +52,19 @@ def _write(path: Path, text: str) -> None:
 
 
 def _commit() -> dict:
-    def git(*args):
-        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    """The commit of the package that runs (the one imported, which need not be this script's checkout)."""
+    import tsinsight
 
-    return dict(commit=git("rev-parse", "HEAD") or None, dirty=bool(git("status", "--porcelain", "--", "tsinsight")))
+    package = Path(tsinsight.__file__).resolve().parent
+
+    def git(*args):
+        return subprocess.run(["git", *args], cwd=package, capture_output=True, text=True).stdout.strip()
+
+    return dict(
+        commit=git("rev-parse", "HEAD") or None,
+        dirty=bool(git("status", "--porcelain", "--", ".")),
+        package=str(package),
+    )
 
 
 def _machine() -> dict:
