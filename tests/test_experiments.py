@@ -108,6 +108,36 @@ def test_accuracy_table_and_its_comparison_with_table_3():
     assert compared.label == "Synthetic anomaly detection" and compared.runs == 1
 
 
+def test_paper_table3_fits_the_runs_explainers_together_with_table_3s_weights():
+    table = experiments.paper_table3("synthetic_anomaly", TINY)
+    assert list(zip(table.model, table.run, strict=True)) == [
+        ("classifier", 0),
+        ("classifier", 1),
+        ("tsinsight", 0),
+        ("tsinsight", 1),
+    ]
+    fitted = table[table.model == "tsinsight"]
+    assert (fitted.gamma == 1.0).all() and (fitted.beta == 1e-3).all() and (fitted.weights == "table3").all()
+    explainer = zoo.explainer(
+        "synthetic_anomaly",
+        TINY,
+        1,
+        "tsinsight",
+        1.0,
+        1e-3,
+        group=[(0, "tsinsight", 1.0, 1e-3), (1, "tsinsight", 1.0, 1e-3)],
+    )
+    assert explainer.key["group"] == [[0, "tsinsight", 1.0, 1e-3], [1, "tsinsight", 1.0, 1e-3]]  # one stacked fit
+    data = zoo.dataset("synthetic_anomaly", TINY)
+    from tsinsight.training import accuracy
+
+    ours = fitted.set_index("run").loc[1, "accuracy"]
+    assert ours == accuracy(explainer.model.pipeline, data.test.x, data.test.y)  # the stored member, not a refit
+    assert not list(zoo.artifacts.artifacts_dir().glob("tuning/*.pt"))  # no tuning sweep was run
+    compared = experiments.compare_table3(table).iloc[0]
+    assert compared.runs == 2 and compared.tsinsight_paper == 98.13
+
+
 def test_tradeoff_marks_the_paper_setting_and_the_saliency_mode():
     sweep = experiments.tradeoff("synthetic_anomaly", TINY, gammas=[1.0], betas=[0.0, 0.1])
     assert list(sweep.setting) == ["grid", "grid", "paper", "saliency"]

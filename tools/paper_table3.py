@@ -100,6 +100,7 @@ def main() -> int:
     from tsinsight import artifacts, data
     from tsinsight.experiments.accuracy import compare_table3, paper_table3
     from tsinsight.profiles import get_profile
+    from tsinsight.runner import plan
 
     profile = get_profile(args.profile)
     available = {name for name in data.available() if data.is_available(name)}
@@ -107,7 +108,7 @@ def main() -> int:
     missing = [name for name in names if name not in available]
     if missing:
         sys.exit(f"no data for {missing} on this machine (set TSINSIGHT_DATA_MIRROR); available: {sorted(available)}")
-    out = args.out or ROOT / "results" / profile.name
+    out = args.out or plan.COMMITTED / profile.name
     out.mkdir(parents=True, exist_ok=True)
     runs_path, provenance_path = out / "table3_runs.csv", out / "provenance.json"
     # a rerun keeps the data sets an earlier run finished and replaces those it runs again

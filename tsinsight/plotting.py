@@ -138,3 +138,17 @@ def rank_bars(ranking, ax, *, xlabel: str, title: str) -> None:
     ax.invert_yaxis()
     ax.set_xlabel(xlabel)
     ax.set_title(title)
+
+
+def table3_differences(compared, ax, *, title: str) -> None:
+    """Our accuracy minus the paper's per data set (rows of ``experiments.compare_table3``), for the classifier alone
+    and with TSInsight in front, as bars with one standard deviation over runs."""
+    positions = np.arange(len(compared))
+    for offset, model in ((-0.2, "classifier"), (0.2, "tsinsight")):
+        ax.bar(positions + offset, compared[f"{model}_diff"], width=0.4, yerr=compared[f"{model}_std"].fillna(0),
+               color=method_color(model), label=method_label(model))  # fmt: skip
+    ax.axhline(0, color="black", lw=0.8)
+    ax.set_xticks(positions, compared["label"], rotation=20, ha="right")
+    ax.set_ylabel("ours − paper (percentage points)")
+    ax.set_title(title)
+    ax.legend()

@@ -182,6 +182,27 @@ def reader_table(frame: pd.DataFrame, precision: int = 2):
     return styled
 
 
+def table3_reader_table(accuracies: pd.DataFrame, compared: pd.DataFrame) -> pd.DataFrame:
+    """Table 3 as a page shows it: per data set (rows of ``compared``, ``experiments.compare_table3``) its γ, β, the
+    paper's accuracy, ours (mean ± 95 % CI over the runs of ``accuracies``) and ours minus the paper's, in percent."""
+    ours = {
+        (name, model): format_mean_ci(100 * rows["accuracy"], digits=2)
+        for (name, model), rows in accuracies.groupby(["dataset", "model"])
+    }
+    shown = compared.set_index("dataset")[
+        ["label", "gamma", "beta", "classifier_paper", "classifier_diff", "tsinsight_paper", "tsinsight_diff",
+         "substitute"]
+    ]  # fmt: skip
+    for model in ("classifier", "tsinsight"):
+        place = shown.columns.get_loc(f"{model}_paper") + 1
+        shown.insert(place, f"{model}_ours", [ours.get((name, model)) for name in shown.index])
+    shown.columns = [
+        "data set", "γ", "β", "classifier: paper", "classifier: ours (mean ± 95 % CI)", "classifier: diff",
+        "TSInsight: paper", "TSInsight: ours (mean ± 95 % CI)", "TSInsight: diff", "substitute data",
+    ]  # fmt: skip
+    return shown.reset_index(drop=True)
+
+
 # Readable names of the model variants that figures show beside the attribution methods.
 VARIANT_LABELS = {
     "classifier": "Classifier", "autoencoder": "Auto-encoder", "sparsity_only": "Sparsity only",

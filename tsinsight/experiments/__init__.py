@@ -3,7 +3,7 @@
 Each function returns exactly the table its rule in :mod:`tsinsight.claims` reads; notebooks call it, save the
 table with :mod:`tsinsight.results`, plot it and show the claims.
 
-- :mod:`~tsinsight.experiments.accuracy`: Table 3, training curves, Figs. 1–2 outputs, the γ × β trade-off;
+- :mod:`~tsinsight.experiments.accuracy`: Table 3 (also at the paper's budget alone: ``paper_table3``), training curves, Figs. 1–2 outputs, the γ × β trade-off;
 - :mod:`~tsinsight.experiments.attributions`: Fig. 4 suppression curves, the methods' sparseness, ground truth, randomisation sanity check;
 - :mod:`~tsinsight.experiments.properties`: Jacobian (Fig. 5), FGSM (Fig. 6), loss landscape (Fig. 8),
   CNN vs LSTM (Fig. 9), model vs instance (Section 6.2).
@@ -14,6 +14,7 @@ from tsinsight.experiments.accuracy import (
     accuracy_table,
     compare_table3,
     outputs,
+    paper_table3,
     tradeoff,
     training_histories,
     weights_comparison,
@@ -62,6 +63,7 @@ __all__ = [
     "landscapes",
     "mass_profile",
     "outputs",
+    "paper_table3",
     "sanity_table",
     "sparseness_table",
     "suppression_curves",

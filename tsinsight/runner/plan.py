@@ -32,6 +32,8 @@ ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "tsinsight"
 NOTEBOOKS = ROOT / "notebooks"
 BOOK = ROOT / "book"
+# Tables computed outside the book and committed with their provenance, by profile (tools/paper_table3.py)
+COMMITTED = ROOT / "results"
 GENERATED = BOOK / "generated"
 TRAINING = "train"  # the notebook whose models every other page of its data set reuses
 EVERY_TABLE = "*"

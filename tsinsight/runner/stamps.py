@@ -1,8 +1,9 @@
 """What an executed page was computed from, and whether it is still up to date.
 
 Every executed page carries a stamp (:func:`run_inputs`): the profile, the notebook, its parameters, the package's
-code, the data and, for a page that reads result tables, those tables, each as a short hash. A run whose stamp
-still matches is "up to date" and skipped; any other says what changed and is executed again.
+code, the data and, for a page that reads result tables, those tables and the ones committed under ``results/``, each
+as a short hash. A run whose stamp still matches is "up to date" and skipped; any other says what changed and is
+executed again.
 """
 
 from __future__ import annotations
@@ -71,6 +72,10 @@ def run_inputs(run: Run, profile: str) -> dict[str, str]:
     }
     if run.reads:
         inputs["results"] = _digest(*_tables_read(run, profile))
+        # tables committed with their provenance (the report shows them)
+        committed = sorted(path for path in plan.COMMITTED.glob("*/*") if path.is_file())
+        if committed:
+            inputs["committed"] = _digest(*committed)
     return inputs
 
 
