@@ -310,17 +310,14 @@ def _guided_gradcam(classifier: nn.Module, inputs: torch.Tensor, **_: int) -> to
 
 
 def _occlusion(classifier: nn.Module, inputs: torch.Tensor, *, batch_size: int, **_: int) -> torch.Tensor:
-    return (
-        captum()
-        .Occlusion(_Confidence(classifier))
-        .attribute(
-            inputs,
-            sliding_window_shapes=(1, OCCLUSION_WINDOW),
-            strides=(1, 1),
-            baselines=0.0,
-            target=_predicted(classifier, inputs),
-            perturbations_per_eval=max(1, batch_size // len(inputs)),
-        )
+    occlusion = captum().Occlusion(_Confidence(classifier))
+    return occlusion.attribute(
+        inputs,
+        sliding_window_shapes=(1, OCCLUSION_WINDOW),
+        strides=(1, 1),
+        baselines=0.0,
+        target=_predicted(classifier, inputs),
+        perturbations_per_eval=max(1, batch_size // len(inputs)),
     )
 
 
