@@ -66,6 +66,12 @@ def test_the_tool_refuses_a_data_set_this_machine_lacks(toy_mirror, monkeypatch,
         run_tool(monkeypatch, "--profile", "tiny", "--out", str(tmp_path), "wesad")
 
 
+def test_the_tool_refuses_to_mix_profiles_in_one_folder(toy_mirror, monkeypatch, tmp_path):
+    (tmp_path / "table3_runs.csv").write_text("dataset,profile\nford_a,paper\n")
+    with pytest.raises(SystemExit, match=r"holds runs of profile \['paper'\], not 'tiny': use --out"):
+        run_tool(monkeypatch, "--profile", "tiny", "--out", str(tmp_path), "synthetic_anomaly")
+
+
 def test_committed_table3_judges_the_run_by_its_own_profile(toy_mirror, monkeypatch, tmp_path):
     assert edition.committed_table3("tiny", tmp_path / "nothing") is None
     run_tool(monkeypatch, "--profile", "tiny", "--out", str(tmp_path), "synthetic_anomaly")

@@ -7,7 +7,8 @@ continues where it stopped. After each data set the tables are rewritten (atomic
 
 - ``table3_runs.csv``: one row per data set, run and model (accuracy, seconds, epochs, how the fit ended, …);
 - ``table3.csv``: the paper's Table 3 beside ours (mean and std over runs, in %; ``compare_table3``);
-- ``provenance.json``: the commit, the machine, the profile, and each data set's wall time and when it ended.
+- ``provenance.json``: the commit, the machine, the profile, and each data set's wall time, when it ended, the commit
+  and the machine it ran on.
 
 Usage::
 
@@ -112,7 +113,11 @@ def main() -> int:
     out.mkdir(parents=True, exist_ok=True)
     runs_path, provenance_path = out / "table3_runs.csv", out / "provenance.json"
     # a rerun keeps the data sets an earlier run finished and replaces those it runs again
-    earlier = pd.read_csv(runs_path) if runs_path.exists() else pd.DataFrame(columns=["dataset"])
+    earlier = pd.read_csv(runs_path) if runs_path.exists() else pd.DataFrame(columns=["dataset", "profile"])
+    if set(earlier["profile"]) - {profile.name}:
+        sys.exit(
+            f"{runs_path} holds runs of profile {sorted(set(earlier['profile']))}, not {profile.name!r}: use --out"
+        )
     provenance = json.loads(provenance_path.read_text()) if provenance_path.exists() else {"datasets": {}}
     provenance.update(
         what="Table 3 at the paper's budget: tools/paper_table3.py (tsinsight.experiments.accuracy.paper_table3)",
@@ -132,6 +137,7 @@ def main() -> int:
         provenance["datasets"][name] = dict(
             seconds=round(seconds, 1), ended=datetime.now(UTC).isoformat(timespec="seconds"),
             runs=int(rows["run"].nunique()), commit=provenance["commit"], dirty=provenance["dirty"],
+            machine=provenance["machine"],
         )  # fmt: skip
         _write(runs_path, earlier.to_csv(index=False))
         _write(out / "table3.csv", compare_table3(earlier).round(4).to_csv(index=False))
