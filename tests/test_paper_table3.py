@@ -48,6 +48,8 @@ def test_the_tool_writes_table_3_with_its_provenance_and_a_rerun_refits_nothing(
     assert kept["machine"]["device"] == "cpu" and kept["machine"]["cores"] >= 1
     assert kept["profile"]["name"] == "tiny" and set(kept["datasets"]) == {"synthetic_anomaly"}
     assert len(kept["commit"]) == 40 and kept["datasets"]["synthetic_anomaly"]["runs"] == 2
+    assert kept["datasets"]["synthetic_anomaly"]["models_trained"] == 6  # 2 classifiers, 2 auto-encoders, 2 explainers
+    assert 0 < kept["datasets"]["synthetic_anomaly"]["fit_seconds"]
     assert pd.read_csv(out / "table3.csv").loc[0, "classifier_paper"] == 98.01
 
     models = sorted(zoo.artifacts.artifacts_dir().rglob("*.pt"))
@@ -59,6 +61,8 @@ def test_the_tool_writes_table_3_with_its_provenance_and_a_rerun_refits_nothing(
     assert run_tool(monkeypatch, "--profile", "tiny", "--out", str(out), "synthetic_anomaly") == 0
     assert len(sorted(zoo.artifacts.artifacts_dir().rglob("*.pt"))) == len(models) + 6  # ecg's; nothing refitted
     assert len(pd.read_csv(out / "table3_runs.csv")) == 8
+    rerun = json.loads((out / "provenance.json").read_text())["datasets"]["synthetic_anomaly"]
+    assert rerun["models_trained"] == 0 and rerun["fit_seconds"] == kept["datasets"]["synthetic_anomaly"]["fit_seconds"]
 
 
 def test_the_tool_refuses_a_data_set_this_machine_lacks(toy_mirror, monkeypatch, tmp_path):
