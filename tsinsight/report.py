@@ -193,6 +193,8 @@ def table3_reader_table(accuracies: pd.DataFrame, compared: pd.DataFrame) -> pd.
         ["label", "gamma", "beta", "classifier_paper", "classifier_diff", "tsinsight_paper", "tsinsight_diff",
          "substitute"]
     ]  # fmt: skip
+    for weight in ("gamma", "beta"):  # β is of the order of 1e-4: a fixed number of digits would show 0.00
+        shown[weight] = [f"{value:g}" if pd.notna(value) else None for value in shown[weight]]
     for model in ("classifier", "tsinsight"):
         place = shown.columns.get_loc(f"{model}_paper") + 1
         shown.insert(place, f"{model}_ours", [ours.get((name, model)) for name in shown.index])
