@@ -82,7 +82,7 @@ def test_committed_table3_judges_the_run_by_its_own_profile(toy_mirror, monkeypa
     committed = edition.committed_table3("tiny", tmp_path)
     assert committed["profile"] == "tiny" and list(committed["table"].dataset) == ["synthetic_anomaly"]
     assert committed["missing"] == ["ecg_thorax"]  # on this machine, not run yet
-    assert "profile `tiny` cuts the paper's training budget" in committed["claims"]["why"].iloc[0]
+    assert "profile `tiny` cuts the paper's training budget" in committed["claims"][0].why
     assert committed["provenance"].index.tolist() == ["synthetic_anomaly"]
 
 

@@ -305,9 +305,10 @@ def committed_table3(profile: str = "paper", folder: Path | None = None) -> dict
     """Table 3 as ``tools/paper_table3.py`` committed it under ``results/<profile>/`` (or ``folder``): the paper's own
     γ, β, the profile's budget, every run; None where nothing was committed.
 
-    Returns ``rows`` (``experiments.accuracy.paper_table3``'s, every data set), ``profile`` (theirs), ``table`` (``compare_table3``: ours beside the paper's, in %), ``claims`` (``claims.table3_claims`` judged
-    with their rules, one row per claim), ``provenance`` (per data set: runs, wall seconds, when it ended, the commit)
-    and ``machine`` (what it ran on), and ``missing``: the data sets of this machine it does not hold yet.
+    Returns ``rows`` (``experiments.accuracy.paper_table3``'s, every data set), ``profile`` (theirs), ``table``
+    (``compare_table3``: ours beside the paper's, in %), ``claims`` (``claims.table3_claims`` judged with their
+    rules), ``provenance`` (per data set: runs, wall seconds, when it ended, the commit) and ``machine`` (what it ran
+    on), and ``missing``: the data sets of this machine it does not hold yet.
     """
     folder = plan.COMMITTED / profile if folder is None else Path(folder)
     runs_path, provenance_path = folder / "table3_runs.csv", folder / "provenance.json"
@@ -315,7 +316,7 @@ def committed_table3(profile: str = "paper", folder: Path | None = None) -> dict
         return None
     rows, kept = pd.read_csv(runs_path), json.loads(provenance_path.read_text())
     judged_on = str(rows["profile"].iloc[0])
-    judged = claims.frame(claims.table3_claims(rows, judged_on))
+    judged = claims.table3_claims(rows, judged_on)
     origin = pd.DataFrame(kept["datasets"]).T.rename_axis("dataset")
     machine = pd.Series(kept["machine"], name="machine")
     missing = [name for name in plan.book_datasets() if name not in set(rows["dataset"])]
