@@ -205,6 +205,35 @@ def table3_reader_table(accuracies: pd.DataFrame, compared: pd.DataFrame) -> pd.
     return shown.reset_index(drop=True)
 
 
+def committed_run_text(provenance: pd.DataFrame, machine: pd.Series) -> str:
+    """Where a committed paper-budget Table 3 (``runner.edition.committed_table3``) came from, as one Markdown
+    sentence: its commits (one per sitting), the machine, and each data set's wall time, saying which data sets
+    resumed from models cached by an earlier sitting (their wall time is then less than their fits cost)."""
+    commits = [f"`{commit[:12]}`" for commit in dict.fromkeys(provenance["commit"].astype(str))]
+    on = machine["gpu"] or f"{machine['cpu']} CPU, {machine['cores']} cores, {machine['torch_threads']} PyTorch threads"
+
+    def took(name, row):
+        text = f"{label(name)} {float(row.seconds) / 60:.1f} min"
+        needed = 3 * int(row.runs)  # tools/paper_table3.py fits a classifier, an auto-encoder and an explainer per run
+        trained = row.get("models_trained")  # absent from data sets run before the tool counted them: from scratch
+        if pd.notna(trained) and trained < needed:
+            text += f" (resumed: {trained:.0f} of its {needed} models trained in that sitting)"
+        return text
+
+    return (
+        f"Run by `tools/paper_table3.py` at commit{'s' if len(commits) > 1 else ''} {' and '.join(commits)} on {on} "
+        f"(PyTorch {machine['torch']}): {provenance['seconds'].astype(float).sum() / 3600:.1f} h of wall time "
+        f"({', '.join(took(name, row) for name, row in provenance.iterrows())})."
+    )
+
+
+def capped_counts(rows: pd.DataFrame) -> str:
+    """How many fits of each model (rows of ``experiments.accuracy_table`` or ``paper_table3``, with their ``capped``
+    flag) ended at their epoch cap rather than by early stopping: "Classifier 3 of 5, TSInsight 1 of 5"."""
+    ended = rows.groupby("model")["capped"].agg(["sum", "size"])
+    return ", ".join(f"{method_label(model)} {row['sum']} of {row['size']}" for model, row in ended.iterrows())
+
+
 # Readable names of the model variants that figures show beside the attribution methods.
 VARIANT_LABELS = {
     "classifier": "Classifier", "autoencoder": "Auto-encoder", "sparsity_only": "Sparsity only",
