@@ -61,6 +61,19 @@ def test_explainers_fitted_together_match_separate_fits(start):
         assert not t.autoencoder.training and next(t.autoencoder.parameters()).device.type == "cpu"
 
 
+def test_a_bfloat16_stacked_fit_trains_float32_weights_with_other_numerics(start):
+    data, classifier, autoencoder = start
+    plain, low = candidates(classifier, autoencoder), candidates(classifier, autoencoder)
+    fit_together(plain, data, CONFIG)
+    histories = fit_together(low, data, replace(CONFIG, precision="bfloat16"))
+    for p, q, history in zip(plain, low, histories, strict=True):
+        assert all(t.dtype == torch.float32 for t in q.autoencoder.parameters())
+        assert torch.isfinite(torch.tensor(history["val_loss"].to_numpy())).all()
+        assert not all(
+            torch.equal(a, b) for a, b in zip(p.autoencoder.parameters(), q.autoencoder.parameters(), strict=True)
+        )
+
+
 def test_runs_with_their_own_classifiers_seeds_and_modes_match_separate_fits(start):
     data, classifier, autoencoder = start
     torch.manual_seed(3)

@@ -64,6 +64,7 @@ def test_a_profile_gives_its_epochs_to_the_train_config_with_overrides():
         ("seed", -1),
         ("device", "tpu"),
         ("progress", "yes"),
+        ("precision", "float16"),
     ],
 )
 def test_bad_config_fields_are_rejected(field, value):
@@ -74,6 +75,24 @@ def test_bad_config_fields_are_rejected(field, value):
 def test_key_leaves_out_device_and_progress():
     assert "device" not in FAST.key() and "progress" not in FAST.key()
     assert FAST.key() == dataclasses.replace(FAST, progress=True, device=None).key()
+
+
+def test_precision_keys_only_when_it_is_not_float32_and_bfloat16_trains_with_float32_weights():
+    assert "precision" not in FAST.key()  # the keys of float32 fits are those from before the field existed
+    low = dataclasses.replace(FAST, precision="bfloat16")
+    assert low.key()["precision"] == "bfloat16"
+    data = toy()
+
+    def train(config):
+        torch.manual_seed(0)
+        model = CNNClassifier(3, 2, 24)
+        history = fit_classifier(model, data, config)
+        return model, history
+
+    (plain, _), (same, _), (reduced, history) = train(FAST), train(FAST), train(low)
+    assert all(p.dtype == torch.float32 for p in reduced.parameters()) and np.isfinite(history["val_loss"]).all()
+    assert all(torch.equal(a, b) for a, b in zip(plain.parameters(), same.parameters(), strict=True))
+    assert not all(torch.equal(a, b) for a, b in zip(plain.parameters(), reduced.parameters(), strict=True))
 
 
 def test_resolve_device():

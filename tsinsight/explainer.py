@@ -252,6 +252,7 @@ class TSInsight:
         self, out: torch.Tensor, x: torch.Tensor, y: torch.Tensor, saliency: torch.Tensor | None = None
     ) -> dict[str, torch.Tensor]:
         """The loss terms of :meth:`loss` given the auto-encoder's output ``out`` on ``x`` (stacked fits reuse it)."""
+        out = out.float()  # under bfloat16 autocast (TrainConfig.precision) the terms are still summed in float32
         terms = {"cross_entropy": F.cross_entropy(self.classifier(out), y)}
         if self.mode == "tsinsight":
             terms["reconstruction"] = self.gamma * F.mse_loss(out, x)

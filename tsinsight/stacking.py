@@ -135,7 +135,8 @@ def fit_together(
                 # members of one seed share their batches (one input for all); else each has its own samples
                 index = indices[0] if len(set(seeds)) == 1 else torch.stack(indices)
                 x, y = train[0][index].to(device), train[1][index].to(device)
-                losses, _ = stack.losses_and_logits(active, x, y)
+                with config.autocast(device):
+                    losses, _ = stack.losses_and_logits(active, x, y)
                 for member in active:
                     member.optimizer.zero_grad(set_to_none=True)
                 losses.sum().backward()  # the members' parameters are disjoint: each gets its own total's gradient
@@ -219,6 +220,7 @@ def stacked_terms(
     as ``loss_of_output`` averages it over its batch. A mode without a term has weight 0 in it: ``sparsity_only`` has
     no reconstruction and ``palacio`` neither reconstruction nor sparsity.
     """
+    out = out.float()  # under bfloat16 autocast the loss terms are still summed in float32
     k, b = out.shape[:2]
     if logits is None:
         logits = explainers[0].classifier(out.reshape(k * b, *out.shape[2:])).view(k, b, -1)

@@ -26,6 +26,8 @@ from tqdm import tqdm
 from tsinsight.checks import Batch, as_tensor, check_autoencoder, check_classifier, check_splits
 from tsinsight.models import evaluating
 
+# TrainConfig.precision: the arithmetic of the training steps (see TrainConfig)
+PRECISIONS = {"float32": torch.float32, "bfloat16": torch.bfloat16}
 HISTORY_COLUMNS = ["epoch", "train_loss", "val_loss", "val_metric", "lr", "seconds"]
 
 
@@ -36,6 +38,12 @@ class TrainConfig:
     ``weight_decay`` is the λ of the paper's Eq. 1, which the paper does not state; we use 1e-5, applied
     as Adam's (coupled, L2) weight decay on the parameters being trained. ``device=None`` picks CUDA when
     available, else the CPU. ``progress`` shows a progress bar over epochs.
+
+    ``precision`` is the arithmetic of the training steps' forward and backward passes: ``"float32"``, or
+    ``"bfloat16"`` (``torch.autocast``: convolutions and matrix products in bfloat16, the weights, the optimiser,
+    the loss and every validation pass in float32). bfloat16 is other numerics, not a rounding of the same ones:
+    it is an option, measured in ``benchmarks/bench_epoch.py``, and a profile uses it only where a build with it
+    gave the same results as without it (:mod:`tsinsight.profiles`).
     """
 
     lr: float = 1e-4
@@ -48,6 +56,7 @@ class TrainConfig:
     seed: int = 0
     device: str | None = None
     progress: bool = True
+    precision: str = "float32"
 
     def __post_init__(self):
         def fail(field: str, rule: str) -> None:
@@ -72,10 +81,18 @@ class TrainConfig:
             resolve_device(self.device)
         if not isinstance(self.progress, bool):
             fail("progress", "True or False")
+        if self.precision not in PRECISIONS:
+            fail("precision", f"one of {sorted(PRECISIONS)}")
 
     def key(self) -> dict:
-        """The fields that decide the trained weights (for artifact keys): all but ``device`` and ``progress``."""
-        return {k: v for k, v in dataclasses.asdict(self).items() if k not in ("device", "progress")}
+        """The fields that decide the trained weights (for artifact keys): all but ``device`` and ``progress``;
+        ``precision`` only when it is not float32, so that the keys of float32 fits are those from before it existed."""
+        ignored = ("device", "progress") + (("precision",) if self.precision == "float32" else ())
+        return {k: v for k, v in dataclasses.asdict(self).items() if k not in ignored}
+
+    def autocast(self, device: torch.device):
+        """The context of a training step's forward pass: ``torch.autocast`` in bfloat16, or nothing for float32."""
+        return torch.autocast(device.type, dtype=PRECISIONS[self.precision], enabled=self.precision != "float32")
 
 
 def resolve_device(device: str | torch.device | None = None) -> torch.device:
@@ -134,7 +151,8 @@ def fit(
         model.train()
         total = 0.0
         for index in torch.randperm(n, generator=shuffler).split(config.batch_size):
-            loss = loss_fn(tuple(t[index].to(device) for t in train))
+            with config.autocast(device):
+                loss = loss_fn(tuple(t[index].to(device) for t in train))
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
