@@ -108,6 +108,28 @@ def test_accuracy_table_and_its_comparison_with_table_3():
     assert compared.label == "Synthetic anomaly detection" and compared.runs == 1
 
 
+def test_a_weight_given_alone_takes_the_other_from_table_3_and_runs_no_sweep(monkeypatch):
+    from tsinsight import stacking
+
+    calls = []
+    original = stacking.fit_together
+    monkeypatch.setattr(
+        stacking, "fit_together", lambda e, d, c, seeds=None: calls.append(seeds) or original(e, d, c, seeds=seeds)
+    )
+    table = experiments.accuracy_table("synthetic_anomaly", TINY, beta=0.01)
+    variants = table[table.model.isin(experiments.VARIANTS)].set_index(["model", "run"])
+    assert variants.loc[("tsinsight", 1), ["gamma", "beta", "weights"]].tolist() == [1.0, 0.01, "given"]  # γ: Table 3
+    assert variants.loc[("sparsity_only", 0), "beta"] == 0.01 and pd.isna(variants.loc[("palacio", 0), "gamma"])
+    assert calls == [[0, 0, 0, 1, 1, 1]]  # both runs' three variants in one stacked fit
+    assert not list(zoo.artifacts.artifacts_dir().glob("tuning/*.pt"))  # no tuning sweep was run
+    experiments.training_histories("synthetic_anomaly", TINY, beta=0.01)
+    experiments.outputs("synthetic_anomaly", TINY, zoo.dataset("synthetic_anomaly", TINY).test.x[:1], beta=0.01)
+    assert len(calls) == 1  # the page's other calls read the stored members
+    assert experiments.weights_origin("synthetic_anomaly", None, 0.01).startswith("γ = 1 is Table 3's and β = 0.01")
+    with pytest.raises(ValueError, match="the tuning sweep decides"):
+        experiments.weights_origin("synthetic_anomaly", None, None)
+
+
 def test_paper_table3_fits_the_runs_explainers_together_with_table_3s_weights():
     table = experiments.paper_table3("synthetic_anomaly", TINY)
     assert list(zip(table.model, table.run, strict=True)) == [

@@ -304,14 +304,17 @@ def default_weights(
 ) -> tuple[float | None, float | None]:
     """``gamma``, ``beta`` with the ones ``mode`` uses and the caller left ``None`` filled from ``weights``.
 
-    A weight the mode does not use stays as given (``TSInsight`` rejects it unless it is ``None``).
+    When the caller gives one of them, the other comes from Table 3 (``paper.starting_weights``) whatever
+    ``weights`` says: only neither given with ``weights="tuned"`` runs the tuning sweep, so that re-running a page
+    with β alone costs the fits of that β, not a sweep. A weight the mode does not use stays as given (``TSInsight``
+    rejects it unless it is ``None``).
     """
     if weights not in WEIGHTS:
         raise ValueError(f"unknown weights {weights!r}: choose one of {WEIGHTS}")
     given = {"gamma": gamma, "beta": beta}
     if not any(given[weight] is None for weight in MODE_WEIGHTS.get(mode, ())):
         return gamma, beta
-    if weights == "table3":
+    if weights == "table3" or gamma is not None or beta is not None:
         filled = dict(zip(("gamma", "beta"), paper.starting_weights(name), strict=True))
     else:
         choice = tuned(name, profile, kind, progress=progress)

@@ -17,7 +17,9 @@ from tsinsight.experiments.accuracy import (
     paper_table3,
     tradeoff,
     training_histories,
+    variant,
     weights_comparison,
+    weights_origin,
 )
 from tsinsight.experiments.attributions import (
     anomalous_samples,
@@ -70,5 +72,7 @@ __all__ = [
     "suppression_ranking",
     "tradeoff",
     "training_histories",
+    "variant",
     "weights_comparison",
+    "weights_origin",
 ]

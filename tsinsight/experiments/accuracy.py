@@ -49,18 +49,63 @@ def accuracy_table(
         row(seed, "classifier", base.model, base)
         row(seed, "autoencoder", Pipeline(plain.model, base.model), plain)
         for mode in VARIANTS:
-            fitted = zoo.explainer(
-                name,
-                profile,
-                seed,
-                mode,
-                kind=kind,
-                weights=weights,
-                progress=progress,
-                **mode_weights(mode, gamma, beta),
+            fitted = variant(
+                name, profile, seed, mode, kind, gamma, beta, weights=weights, runs=runs, progress=progress
             )
             row(seed, mode, fitted.model.pipeline, fitted, fitted.model.gamma, fitted.model.beta)
     return pd.DataFrame(rows)
+
+
+def variant(
+    name: str,
+    profile: str | Profile,
+    seed: int,
+    mode: str,
+    kind: str = "cnn",
+    gamma: float | None = None,
+    beta: float | None = None,
+    *,
+    weights: str = "tuned",
+    runs: int | None = None,
+    progress: bool = False,
+) -> zoo.Trained:
+    """Run ``seed``'s explainer in ``mode`` (one of ``VARIANTS``), as every function of this page asks for it.
+
+    With neither γ nor β given and ``weights="tuned"`` it is the zoo's, whose weights the tuning sweep chooses. With
+    one or both given, the other comes from Table 3 (``zoo.default_weights``), and with ``weights="table3"`` both do;
+    then no sweep runs, and every run's variants of those weights (seeds
+    ``0..runs-1``; one run at a time for a recurrent classifier) are fitted together as one stacked group, the way
+    the zoo fits the runs' explainers, so that re-running a page with new weights costs one stacked fit.
+    """
+    profile = get_profile(profile)
+    if gamma is None and beta is None and weights == "tuned":
+        return zoo.explainer(name, profile, seed, mode, kind=kind, progress=progress)
+    filled = zoo.default_weights(name, profile, "tsinsight", gamma, beta, kind, weights=weights)
+    seeds = [seed] if kind == "lstm" else list(profile.run_seeds(runs))
+    group = [(run, each, *mode_weights(each, *filled).values()) for run in seeds for each in VARIANTS]
+    return zoo.explainer(
+        name, profile, seed, mode, kind=kind, progress=progress, group=group, **mode_weights(mode, *filled)
+    )
+
+
+def weights_origin(name: str, gamma: float | None, beta: float | None, weights: str = "tuned") -> str:
+    """A sentence saying where a page's γ, β come from when the tuning sweep does not decide them (Markdown)."""
+    if weights not in zoo.WEIGHTS:
+        raise ValueError(f"unknown weights {weights!r}: choose one of {zoo.WEIGHTS}")
+    table3 = dict(zip(("gamma", "beta"), paper.starting_weights(name), strict=True))
+    given = {"gamma": gamma, "beta": beta}
+    if gamma is None and beta is None:
+        if weights == "tuned":
+            raise ValueError("with neither γ nor β given and weights='tuned', the tuning sweep decides: nothing to say")
+        parts = ['γ and β are Table 3\'s (`weights="table3"`)']
+    else:
+        parts = [f"{symbol} = {given[w]:g} is given" if given[w] is not None else f"{symbol} = {table3[w]:g} is Table 3's"
+                 for w, symbol in (("gamma", "γ"), ("beta", "β"))]  # fmt: skip
+    return (
+        f"{' and '.join(parts)}: every run's TSInsight, sparsity-only and Palacio et al. explainers are fitted with "
+        f"them, together as one stacked model, and the tuning sweep is not run (give neither γ nor β, with "
+        f'`weights="tuned"`, to run it and see its choice).'
+    )
 
 
 def _accuracy_row(
@@ -123,22 +168,30 @@ def training_histories(
         frames.append(zoo.classifier(name, profile, seed, kind).history.assign(model="classifier", run=seed))
         frames.append(zoo.autoencoder(name, profile, seed).history.assign(model="autoencoder", run=seed))
         for mode in VARIANTS:
-            fitted = zoo.explainer(
-                name, profile, seed, mode, kind=kind, weights=weights, **mode_weights(mode, gamma, beta)
-            )
+            fitted = variant(name, profile, seed, mode, kind, gamma, beta, weights=weights, runs=runs)
             frames.append(fitted.history.assign(model=mode, run=seed))
     return pd.concat(frames, ignore_index=True)
 
 
 def outputs(
-    name: str, profile: str | Profile, x, seed: int = 0, kind: str = "cnn", gamma=None, beta=None, *, weights="tuned"
+    name: str,
+    profile: str | Profile,
+    x,
+    seed: int = 0,
+    kind: str = "cnn",
+    gamma=None,
+    beta=None,
+    *,
+    weights="tuned",
+    runs: int | None = None,
 ) -> dict:
-    """Figs. 1–2: the output of the plain auto-encoder and of each of ``VARIANTS`` on ``x``, by model name."""
+    """Figs. 1–2: the output of the plain auto-encoder and of each of ``VARIANTS`` on ``x``, by model name
+    (``runs``: as given to :func:`accuracy_table`, whose stacked group of given weights it reads)."""
     profile = get_profile(profile)
     shown = {"autoencoder": zoo.autoencoder(name, profile, seed).model}
     result = {"autoencoder": _reconstruct(shown["autoencoder"], x)}
     for mode in VARIANTS[::-1]:
-        fitted = zoo.explainer(name, profile, seed, mode, kind=kind, weights=weights, **mode_weights(mode, gamma, beta))
+        fitted = variant(name, profile, seed, mode, kind, gamma, beta, weights=weights, runs=runs)
         result[mode] = fitted.model.reconstruct(x)
     return result
 
