@@ -13,7 +13,9 @@ Variants, each a ratio against float32 in the same run: ``bfloat16`` (``TrainCon
 training steps) and, with ``--compile``, ``torch.compile`` of the stacked loss (not used by the package: see the
 printed ratio).
 
-    python benchmarks/bench_epoch.py [--steps 20] [--datasets ford_a ecg_thorax] [--compile]
+With ``--device cuda --profile paper`` it measures the GPU path at the ``paper`` profile's batches of 256.
+
+    python benchmarks/bench_epoch.py [--steps 20] [--datasets ford_a ecg_thorax] [--compile] [--device cuda] [--profile paper]
 """
 
 from __future__ import annotations
@@ -37,13 +39,20 @@ from tsinsight.profiles import get_profile
 PRECISIONS = ("float32", "bfloat16")
 
 
-def peak_gflops(dtype: torch.dtype, size: int = 2048, repeats: int = 10) -> float:
-    a, b = torch.randn(size, size, dtype=dtype), torch.randn(size, size, dtype=dtype)
+def _synchronise(device: str) -> None:
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+
+
+def peak_gflops(dtype: torch.dtype, device: str, size: int = 2048, repeats: int = 10) -> float:
+    a, b = (torch.randn(size, size, dtype=dtype, device=device) for _ in range(2))
     for _ in range(3):
         a @ b
+    _synchronise(device)
     start = time.perf_counter()
     for _ in range(repeats):
         a @ b
+    _synchronise(device)
     return 2 * size**3 * repeats / (time.perf_counter() - start) / 1e9
 
 
@@ -52,10 +61,12 @@ def shape_of(name: str) -> tuple[int, int, int]:
     return row["channels"], row["length"], row["classes"]
 
 
-def epoch(name: str, steps: int, precision: str, *, count: bool = False, compiled: bool = False) -> tuple[float, float]:
+def epoch(
+    name: str, steps: int, precision: str, profile: str, device: str, *, count: bool = False, compiled: bool = False
+) -> tuple[float, float]:
     """Seconds of one stacked epoch (and its FLOPs when ``count``) for ``name``'s shape."""
     channels, length, classes = shape_of(name)
-    batch = get_profile("cpu").batch_size
+    batch = get_profile(profile).batch_size
     rng = np.random.default_rng(0)
     n = batch * steps
     x = rng.standard_normal((n + n // 3, channels, length)).astype(np.float32)
@@ -67,7 +78,7 @@ def epoch(name: str, steps: int, precision: str, *, count: bool = False, compile
     gamma, beta = paper.starting_weights(name)
     grid = tuning.sweep_grid(gamma, beta, channels * length)
     members = [TSInsight(classifier, copy.deepcopy(autoencoder), gamma=g, beta=b) for g, b in grid]
-    config = get_profile("cpu").train_config(max_epochs=1, progress=False, precision=precision)
+    config = get_profile(profile).train_config(max_epochs=1, progress=False, precision=precision, device=device)
     plain_step = stacking._Stack.losses_and_logits
     if compiled:  # for this measurement only: restored below
         stacking._Stack.losses_and_logits = torch.compile(plain_step)
@@ -79,6 +90,7 @@ def epoch(name: str, steps: int, precision: str, *, count: bool = False, compile
         start = time.perf_counter()
         with counter or contextlib.nullcontext():
             stacking.fit_together(members, data, config)
+        _synchronise(device)
         seconds = time.perf_counter() - start
     stacking._Stack.losses_and_logits = plain_step
     return seconds, (counter.get_total_flops() if counter else float("nan"))
@@ -89,24 +101,27 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=20, help="training batches per epoch (the cpu profile: ~94)")
     parser.add_argument("--datasets", nargs="*", default=[n for n in paper.TABLE1 if n != "wesad"])
     parser.add_argument("--compile", action="store_true", help="also time torch.compile of the stacked loss")
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--profile", default="cpu", help="whose batch size the epoch uses")
     args = parser.parse_args()
     torch.manual_seed(0)
-    peaks = {p: peak_gflops(getattr(torch, p)) for p in PRECISIONS}
-    print(f"threads {torch.get_num_threads()}; peak (2048² matmul): "
+    peaks = {p: peak_gflops(getattr(torch, p), args.device) for p in PRECISIONS}
+    print(f"{args.device}, threads {torch.get_num_threads()}, batches of {get_profile(args.profile).batch_size}; peak (2048² matmul): "
           + ", ".join(f"{p} {v:.0f} GFLOP/s" for p, v in peaks.items()))  # fmt: skip
     print(f"{'data set':24s} {'members':>7s} {'GFLOP/epoch':>11s} {'float32 s':>9s} {'GFLOP/s':>7s} {'of peak':>7s} "
           f"{'bfloat16 s':>10s} {'speed-up':>8s}" + (f" {'compiled':>8s}" if args.compile else ""))  # fmt: skip
     for name in args.datasets:
         channels, length, _ = shape_of(name)
         members = len(tuning.sweep_grid(*paper.starting_weights(name), channels * length))
-        _, flops = epoch(name, args.steps, "float32", count=True)
-        plain, _ = epoch(name, args.steps, "float32")
-        low, _ = epoch(name, args.steps, "bfloat16")
+        run = dict(steps=args.steps, profile=args.profile, device=args.device)
+        _, flops = epoch(name, precision="float32", count=True, **run)
+        plain, _ = epoch(name, precision="float32", **run)
+        low, _ = epoch(name, precision="bfloat16", **run)
         rate = flops / plain / 1e9
         line = (f"{name:24s} {members:7d} {flops / 1e9:11.1f} {plain:9.2f} {rate:7.1f} {rate / peaks['float32']:7.0%} "
                 f"{low:10.2f} {plain / low:7.2f}×")  # fmt: skip
         if args.compile:
-            compiled, _ = epoch(name, args.steps, "float32", compiled=True)
+            compiled, _ = epoch(name, precision="float32", compiled=True, **run)
             line += f" {plain / compiled:7.2f}×"
         print(line, flush=True)
 
