@@ -70,7 +70,14 @@ def closure(roots=ROOTS) -> dict[str, str]:
     return dict(sorted(found.items()))
 
 
-def prepare(mirror: Path | None) -> None:
+def _tree_bytes() -> int:
+    """The bytes of the working tree a device call carries besides its ``carry`` (tracked and unignored files)."""
+    listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
+                            capture_output=True, text=True, check=True).stdout.splitlines()  # fmt: skip
+    return sum((ROOT / path).stat().st_size for path in listed if (ROOT / path).is_file())
+
+
+def prepare(mirror: Path | None, without: list[str]) -> None:
     pins = [f"{name}=={version}" for name, version in closure().items()]
     shutil.rmtree(WHEELS, ignore_errors=True)
     platforms = [arg for platform in PLATFORMS for arg in ("--platform", platform)]
@@ -81,10 +88,17 @@ def prepare(mirror: Path | None) -> None:
     else:
         shutil.rmtree(MIRROR, ignore_errors=True)
         shutil.copytree(mirror, MIRROR)
+        for folder in without:
+            shutil.rmtree(MIRROR / folder)
     carried = sum(f.stat().st_size for folder in (WHEELS, MIRROR) if folder.exists() for f in folder.rglob("*"))
-    print(f"{len(pins)} wheels in .whl/, data in .mirror/: {carried / 2**20:.1f} MiB to carry (at most 64)")
-    if carried > 64 * 2**20:
-        raise SystemExit("too much to carry in one call: leave out a data set or split the run into two calls")
+    total = carried + _tree_bytes()
+    print(f"{len(pins)} wheels in .whl/, data in .mirror/: {carried / 2**20:.1f} MiB; with the working tree "
+          f"{total / 2**20:.1f} MiB to carry (at most 64)")  # fmt: skip
+    if total > 64 * 2**20:
+        sizes = sorted(((sum(f.stat().st_size for f in d.rglob("*")), d) for d in MIRROR.glob("*/*")), reverse=True)
+        largest = ", ".join(f"{d.relative_to(MIRROR)} ({size / 2**20:.0f} MiB)" for size, d in sizes[:3])
+        raise SystemExit(f"too much to carry in one call: leave out a data set (--without FOLDER; the largest: "
+                         f"{largest}) or split the run into two calls")  # fmt: skip
 
 
 def install(folder: Path) -> None:
@@ -147,6 +161,8 @@ def main() -> None:
     commands = parser.add_subparsers(dest="command", required=True)
     ready = commands.add_parser("prepare", help="wheels and data for the GPU machine, into .whl/ and .mirror/")
     ready.add_argument("--mirror", type=Path, default=None, help="the data mirror (default $TSINSIGHT_DATA_MIRROR)")
+    ready.add_argument("--without", nargs="+", default=[], metavar="FOLDER",
+                       help="folders of the mirror left behind, e.g. ucr/FordA (to fit the 64 MiB carry)")  # fmt: skip
     commands.add_parser("install", help="(on the GPU machine) install the carried wheels").add_argument(
         "folder", type=Path
     )
@@ -162,7 +178,7 @@ def main() -> None:
         mirror = args.mirror or (
             Path(os.environ["TSINSIGHT_DATA_MIRROR"]) if "TSINSIGHT_DATA_MIRROR" in os.environ else None
         )
-        prepare(mirror)
+        prepare(mirror, args.without)
     elif args.command == "install":
         install(args.folder)
     elif args.command == "pack":

@@ -9,11 +9,7 @@ seconds=${2:-420}
 profile=${3:-paper}
 cd "$(dirname "$0")/.."
 mkdir -p "$out"
-if [ -z "${PYTHON:-}" ]; then  # the GPU machine: its PyTorch, plus the carried wheels
-  python3 -m venv --system-site-packages /tmp/tsinsight-device
-  PYTHON=/tmp/tsinsight-device/bin/python
-  "$PYTHON" tools/device.py install .whl > "$out/install.log" 2>&1 || { cat "$out/install.log"; exit 2; }
-fi
+source tools/device_env.sh > "$out/install.log" 2>&1 || { cat "$out/install.log"; exit 2; }
 export PYTHON PYTHONPATH="$PWD" TSINSIGHT_DATA_MIRROR="${TSINSIGHT_DATA_MIRROR:-$PWD/.mirror}"
 device=$("$PYTHON" -c "import torch; print('cuda' if torch.cuda.is_available() else 'cpu')")
 { nvidia-smi --query-gpu=name,memory.total --format=csv 2>/dev/null; nproc; } > "$out/machine.txt"

@@ -6,14 +6,8 @@ profile=${1:?usage: tools/device_run.sh PROFILE OUT [WORKERS]}
 out=${2:?usage: tools/device_run.sh PROFILE OUT [WORKERS]}
 workers=${3:-1}
 cd "$(dirname "$0")/.."
-python=${PYTHON:-python3}
-if ! "$python" -c "import captum, papermill, ipykernel, nbformat, filelock" 2>/dev/null; then
-  # the GPU machine: its own PyTorch and scientific stack, plus the carried wheels, installed without the network
-  [ -d .whl ] || { echo "missing .whl/: run 'python tools/device.py prepare' and carry .whl and .mirror" >&2; exit 2; }
-  "$python" -m venv --system-site-packages /tmp/tsinsight-device
-  python=/tmp/tsinsight-device/bin/python
-  "$python" tools/device.py install .whl
-fi
+source tools/device_env.sh  # PYTHON: the caller's, or on the GPU machine a venv with the carried wheels
+python=$PYTHON
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
 if [ -z "${TSINSIGHT_DATA_MIRROR:-}" ] && [ -d .mirror ]; then export TSINSIGHT_DATA_MIRROR="$PWD/.mirror"; fi
 # the pages that need scikit-posthocs (not carried) are left to 'make edition' here, always, so that the CPU run of
