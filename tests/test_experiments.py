@@ -183,3 +183,20 @@ def test_weights_comparison_sets_table_3_beside_the_tuned_weights():
     ).all()
     assert comparison.zeroed_accuracy.between(0, 1).all() and comparison.stopped_early.dtype == bool
     assert comparison.fell_back.iloc[0] == choice.fell_back
+
+
+def test_the_sanity_table_is_stored_and_read_back_until_its_inputs_or_code_change(monkeypatch):
+    from tsinsight.experiments import attributions
+
+    profile = dataclasses.replace(TINY, runs=1, n_eval=8)
+    table = experiments.sanity_table("synthetic_anomaly", profile)
+    assert {"method", "step", "layer", "correlation", "refits_stopped_early"} <= set(table.columns)
+
+    def refit_again(*args):
+        raise AssertionError("a stored sanity table was computed again")
+
+    monkeypatch.setattr(attributions, "_sanity_table", refit_again)
+    assert experiments.sanity_table("synthetic_anomaly", profile).equals(table)
+    monkeypatch.setattr(attributions.inspect, "getsource", lambda module: "changed code")
+    with pytest.raises(AssertionError, match="computed again"):
+        experiments.sanity_table("synthetic_anomaly", profile)

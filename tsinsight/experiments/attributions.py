@@ -7,14 +7,17 @@ for every run seed, on the profile's evaluation subset; attributions are cached 
 from __future__ import annotations
 
 import copy
+import inspect
 import warnings
 
 import numpy as np
 import pandas as pd
 from torch import nn
 
-from tsinsight import zoo
-from tsinsight.attribution import METHODS, cached_attribute
+from tsinsight import attribution, zoo
+from tsinsight.artifacts import cached, fingerprint
+from tsinsight.attribution import EXPLAINER_METHODS, METHODS, cached_attribute
+from tsinsight.evaluation import sanity
 from tsinsight.evaluation.attribution_stats import gini
 from tsinsight.evaluation.ground_truth import ground_truth_table
 from tsinsight.evaluation.ranking import critical_difference, mean_rank_interval
@@ -150,9 +153,29 @@ def sanity_table(name: str, profile: str | Profile, *, seed: int = 0) -> pd.Data
 
     TSInsight and Palacio et al. are fine-tuned again against each randomised classifier, from the zoo's
     pretrained auto-encoder with the same γ, β and the profile's training budget, exactly as the zoo fits
-    the explainers of the trained classifier.
+    the explainers of the trained classifier. The table is stored like every other artifact, keyed by the models,
+    the evaluation inputs, the training settings and the source of the code that computes it, so that executing
+    the page again (a rebuild, a new edition) reads it instead of fitting the eight explainers again.
     """
     profile = get_profile(profile)
+    evaluated = zoo.evaluation_set(name, profile)
+    key = {
+        "dataset": name,
+        "profile": profile.name,
+        "seed": seed,
+        "classifier": zoo.classifier(name, profile, seed=seed).key,
+        "autoencoder": zoo.autoencoder(name, profile, seed=seed).key,
+        "explainers": {mode: zoo.explainer(name, profile, seed, mode).key for mode in EXPLAINER_METHODS},
+        "x": fingerprint(evaluated.x),
+        "train": zoo.explainer_config(profile, seed).key(),
+        "code": fingerprint(
+            *(np.frombuffer(inspect.getsource(module).encode(), np.uint8) for module in (sanity, attribution))
+        ),
+    }
+    return cached("sanity", key, lambda: _sanity_table(name, profile, seed))
+
+
+def _sanity_table(name: str, profile: Profile, seed: int) -> pd.DataFrame:
     data = zoo.dataset(name, profile)
     pretrained = zoo.autoencoder(name, profile, seed=seed).model
     config = zoo.explainer_config(profile, seed)
