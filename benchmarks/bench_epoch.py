@@ -103,7 +103,10 @@ def main() -> None:
     parser.add_argument("--compile", action="store_true", help="also time torch.compile of the stacked loss")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--profile", default="cpu", help="whose batch size the epoch uses")
+    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: PyTorch's, one per core)")
     args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     peaks = {p: peak_gflops(getattr(torch, p), args.device) for p in PRECISIONS}
     print(f"{args.device}, threads {torch.get_num_threads()}, batches of {get_profile(args.profile).batch_size}; peak (2048² matmul): "
