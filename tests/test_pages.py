@@ -20,15 +20,24 @@ from tsinsight.report import (
 from tsinsight.runner import execute as pages
 from tsinsight.runner.plan import Run
 
+HEADER = (
+    ":::{admonition} How this page was produced\n:class: note\n- **Profile:** `cpu` — two runs\n"
+    "- **Executed:** 2026-12-04 10:26 UTC on CPU AMD EPYC, commit `8d43963ec000`\n:::\n"
+)
+
 
 def notebook(pattern: str | None = "{label} — training") -> nbformat.NotebookNode:
+    header = new_code_cell("from tsinsight.report import page_header\n\npage_header(profile)")
+    header.outputs = [nbformat.v4.new_output("display_data", data={"text/markdown": HEADER})]
+    plot = new_code_cell("plot()")
+    plot.outputs = [nbformat.v4.new_output("display_data", data={"text/plain": "<Figure>"})]
     nb = new_notebook(
         cells=[
             new_markdown_cell("# Training a classifier\n\nIntro."),
             new_code_cell('profile = "smoke"', metadata={"tags": ["parameters"]}),
             new_code_cell('profile = "cpu"', metadata={"tags": ["injected-parameters"]}),
-            new_code_cell("page_header(profile)"),
-            new_code_cell("plot()"),
+            header,
+            plot,
         ]
     )
     if pattern:
@@ -36,36 +45,44 @@ def notebook(pattern: str | None = "{label} — training") -> nbformat.NotebookN
     return nb
 
 
-def test_finish_titles_the_page_from_its_pattern_and_adds_the_rerun_box():
+def test_finish_titles_the_page_and_folds_its_provenance_into_one_dropdown():
     page = notebook()
     run = Run("train", {"dataset": "ford_a", "beta": 0.001, "betas": [0.0, 0.1]})
     pages.finish(page, run, "cpu", 12.3, {"profile": "cpu"})
     cells = page.cells
     assert cells[0].source == "# FordA — training\n\nIntro."
-    assert "executed by `make book` in 12 s with profile `cpu`" in cells[1].source
-    assert cells[2].metadata.tags == ["parameters", "remove-cell"]
-    assert cells[3].metadata.tags == ["injected-parameters", "hide-input"]
-    assert cells[5].cell_type == "markdown" and "page_header" in cells[4].source
-    assert 'make notebook NB=train P="dataset=ford_a beta=0.001 betas=[0.0,0.1]" PROFILE=cpu\n' in cells[5].source
-    assert "{download}`notebooks/train.ipynb </../notebooks/train.ipynb>`" in cells[5].source
-    assert page.metadata["tsinsight"] == {"profile": "cpu", "seconds": 12.3, "cached_at_start": 0}, (
+    # the train page judges claims: its findings box first (no result table here: "not run"), then the provenance
+    assert "What this page found" in cells[1].source
+    folded = cells[2].source
+    assert (
+        folded.count("{dropdown}") == 1 and sum("How this page was produced" in c.get("source", "") for c in cells) == 0
+    )
+    assert "Profile `cpu` · executed on this machine at commit `8d43963ec000` · 2026-12-04" in folded.splitlines()[1]
+    assert "- **Profile:** `cpu` — two runs" in folded, "the notebook's provenance box moves into the dropdown"
+    assert "executed by `make book` in 12 s." in folded and "clean build" not in folded
+    assert 'make notebook NB=train P="dataset=ford_a beta=0.001 betas=[0.0,0.1]" PROFILE=cpu\n' in folded
+    assert "{download}`notebooks/train.ipynb </../notebooks/train.ipynb>`" in folded
+    assert cells[3].metadata.tags == ["parameters", "remove-cell"]
+    assert cells[4].metadata.tags == ["injected-parameters", "remove-cell"], "the re-run line names the parameters"
+    assert cells[5].metadata.tags == ["remove-cell"] and cells[5].outputs == [], "the header cell is plumbing"
+    assert cells[6].metadata.tags == ["hide-input"]
+    assert page.metadata["tsinsight"]["seconds"] == 12.3 and "title" not in page.metadata["tsinsight"], (
         "the stamp replaces the title pattern"
     )
-    assert "clean build" not in cells[1].source, "a build that began with an empty cache says nothing more"
 
 
 def test_a_page_of_a_build_that_began_with_cached_artifacts_says_its_time_is_not_a_clean_builds():
     page = notebook()
     pages.finish(page, Run("train", {"dataset": "ford_a"}), "cpu", 70.4, {"profile": "cpu"}, cached_at_start=681)
-    assert "began with 681 artifacts" in page.cells[1].source and "not a clean build's time" in page.cells[1].source
+    assert "began with 681 artifacts" in page.cells[2].source and "not a clean build's time" in page.cells[2].source
     assert page.metadata["tsinsight"]["cached_at_start"] == 681
 
 
 def test_finish_keeps_the_title_without_a_pattern_and_names_a_missing_parameter():
     page = notebook(pattern=None)
-    pages.finish(page, Run("table3"), "smoke", 1.0, {})
+    pages.finish(page, Run("glance"), "smoke", 1.0, {})
     assert page.cells[0].source.startswith("# Training a classifier")
-    assert "make notebook NB=table3 PROFILE=smoke\n" in page.cells[5].source
+    assert "make notebook NB=glance PROFILE=smoke\n" in page.cells[2].source
     with pytest.raises(ValueError, match="'seed'"):
         pages.page_title(notebook("{label} — seed {seed}"), {"dataset": "ford_a"})
 

@@ -380,8 +380,16 @@ def _judged(figure: str, tables: pd.DataFrame, profile: str) -> list[Claim]:
 
 def all_claims(profile: str) -> pd.DataFrame:
     """Every claim of the paper judged from the result tables of ``profile``; missing tables give "not run" rows."""
+    return judged(None, profile)
+
+
+def judged(figures: list[str] | None, profile: str) -> pd.DataFrame:
+    """The claims of ``figures`` (None: every figure) judged from the result tables of ``profile``, as
+    :func:`all_claims` judges them (what a page's "What this page found" box shows)."""
     claims: list[Claim] = []
     for figure, prefix in plan.claim_sources():
+        if figures is not None and figure not in figures:
+            continue
         try:
             claims += _judged(figure, results.load_all(prefix, profile), profile)
         except FileNotFoundError:

@@ -33,10 +33,8 @@ from tsinsight import claims, data, report
 from tsinsight.data import cache, registry
 from tsinsight.experiments.accuracy import compare_table3
 from tsinsight.results import results_dir
-from tsinsight.runner import plan, stamps
+from tsinsight.runner import execute, plan, present, stamps
 from tsinsight.runner.plan import Run
-
-MARK = "tsinsight-edition-banner"
 
 
 def edition_dir(profile: str) -> Path:
@@ -183,12 +181,13 @@ def _reuse(edition: dict) -> str:
     )
 
 
-def banner(edition: dict, run: Run, *, local: bool) -> str:
-    """The Markdown banner of a page of the book built from ``edition``."""
+def banner(edition: dict, run: Run, *, local: bool) -> tuple[str, list[str]]:
+    """What a page of the book built from ``edition`` says about it: the visible line of its provenance and the
+    Markdown lines that open its dropdown (:mod:`tsinsight.runner.present`)."""
     seconds = edition["pages"].get(str(run))
+    commit, written = edition["commit"][:12], edition["written"]
     lines = [
-        f"- **Edition:** `{edition['profile']}`, produced by commit `{edition['commit'][:12]}` on {edition['device']}, "
-        f"written {edition['written']}"
+        f"- **Edition:** `{edition['profile']}`, produced by commit `{commit}` on {edition['device']}, written {written}"
         + (f"; this page took {seconds:.0f} s" if seconds else "")
         + _reuse(edition)
         + ".",
@@ -202,25 +201,39 @@ def banner(edition: dict, run: Run, *, local: bool) -> str:
             f" and {len(changed) - 12} more" if len(changed) > 12 else ""
         )
         lines.append(f"- **Code changed since:** {shown}. Re-execute with `make book PROFILE={edition['profile']}`.")
-    if local:
-        title, kind = "Executed locally", "warning"
-        lines.insert(0, "- This page was **executed on this machine**, not taken from the reference edition; its numbers "
-                        "are this machine's (the reference edition's tables are linked below).")  # fmt: skip
-        differences = table_differences(edition["profile"], run.writes)
-        if differences:
-            lines.insert(1, "- **It disagrees with the reference edition:** " + "; ".join(differences) + ".")
-        elif run.writes:
-            lines.insert(1, "- **Its tables agree with the reference edition's** (timing columns aside).")
-    else:
-        title, kind = "Reference edition", "note"
-    return f"<!-- {MARK} -->\n:::{{admonition}} {title}\n:class: {kind}\n" + "\n".join(lines) + "\n:::\n"
+    if not local:
+        return f"Profile `{edition['profile']}` · reference edition of commit `{commit}` · {written[:10]}", lines
+    summary = f"Profile `{edition['profile']}` · executed on this machine, not taken from the reference edition"
+    lines.insert(0, "- This page was **executed on this machine**, not taken from the reference edition; its numbers "
+                    "are this machine's (the reference edition's tables are linked below).")  # fmt: skip
+    differences = table_differences(edition["profile"], run.writes)
+    if differences:
+        summary += " · **it disagrees with the reference edition**"
+        lines.insert(1, "- **It disagrees with the reference edition:** " + "; ".join(differences) + ".")
+    elif run.writes:
+        summary += " · its tables agree with the reference edition's"
+        lines.insert(1, "- **Its tables agree with the reference edition's** (timing columns aside).")
+    return summary, lines
+
+
+def shown(page: nbformat.NotebookNode, edition: dict, run: Run, verdicts: pd.DataFrame, *, local: bool) -> None:
+    """Show ``page`` (of ``run``, in the book built from ``edition``) to a reader: its findings (from ``verdicts``,
+    the edition's verdict table, for a page of the edition; judged now for a ``local`` one), its provenance with the
+    edition's banner, folded, and its code folded (:func:`tsinsight.runner.present.present`)."""
+    summary, first = banner(edition, run, local=local)
+    present.drop_volatile(page)
+    lines = execute.provenance(page, run, edition["profile"], first)
+    findings = present.page_findings(run, edition["profile"], None if local else verdicts)
+    present.present(page, run.notebook, summary, lines, findings)
 
 
 def render(profile: str) -> list[str]:
-    """Fill ``book/generated/`` from the reference edition where no page of ``profile`` was executed locally."""
+    """Fill ``book/generated/`` from the reference edition where no page of ``profile`` was executed locally, each
+    page shown with its findings (from the edition's verdict table) and its provenance with the edition's banner."""
     edition = provenance(profile)
     if edition is None:
         raise ValueError(f"no reference edition for profile {profile!r} in {edition_dir(profile)}")
+    verdicts = pd.read_csv(edition_dir(profile) / "verdicts.csv")
     rendered = []
     # every data set of the edition, whether or not its data are on this machine: a reader needs none to read the book
     for run in plan.book_runs(data.available(), profile=profile):
@@ -229,8 +242,7 @@ def render(profile: str) -> list[str]:
         page = nbformat.read(run.output if local else source, as_version=4) if (local or source.exists()) else None
         if page is None:
             continue
-        page.cells = [cell for cell in page.cells if MARK not in cell.get("source", "")]
-        page.cells.insert(1, nbformat.v4.new_markdown_cell(banner(edition, run, local=local)))
+        shown(page, edition, run, verdicts, local=local)
         if not local:
             page.metadata.setdefault("tsinsight", {})["edition"] = edition["commit"]
             rendered.append(str(run))
