@@ -10,7 +10,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 from tsinsight.report import (
     capped_counts,
     committed_run_text,
-    format_mean_ci,
+    format_runs,
     mean_ci,
     public_source,
     reader_table,
@@ -91,8 +91,14 @@ def test_mean_ci_is_the_student_t_interval():
     mean, half, n = mean_ci([90.0, 92.0, float("nan"), 94.0])
     assert (mean, n) == (92.0, 3)
     assert half == pytest.approx(4.303 * 2.0 / math.sqrt(3), rel=1e-3)  # t(0.975, 2) = 4.303, s = 2
-    assert format_mean_ci([90.0, 92.0, 94.0]) == "92.0 ± 5.0 (n = 3)"
-    assert format_mean_ci([0.9]) == "0.9 (n = 1)" and format_mean_ci([]) == "–"
+    assert format_runs([90.0, 92.0, 94.0]) == "92.0 ± 5.0 (n = 3)"
+
+
+def test_fewer_than_three_runs_show_the_runs_not_an_interval():
+    assert format_runs([86.31, 82.79]) == "84.6 (82.8, 86.3)", "a t-interval over two runs (t = 12.7) says nothing"
+    assert format_runs([98.52, float("nan"), 99.18], digits=2, unit=" %") == "98.85 % (98.52, 99.18)"
+    assert format_runs([0.9]) == "0.9 (one run)" and format_runs([]) == "–" and format_runs([float("nan")]) == "–"
+    assert format_runs([1.0, 2.0, 3.0, 4.0], unit=" %") == "2.5 ± 2.1 % (n = 4)"
 
 
 def test_public_source_drops_the_local_folder_only():
@@ -131,7 +137,7 @@ def test_table3_reader_table_shows_the_weights_as_they_are_and_ours_with_its_int
     )  # fmt: skip
     shown = table3_reader_table(rows, compare_table3(rows)).iloc[0]
     assert (shown["γ"], shown["β"]) == ("2", "0.0001")  # not 0.00 at the table's two digits
-    assert shown["classifier: ours (mean ± 95 % CI)"] == format_mean_ci([90.0, 92.0], digits=2)
+    assert shown["classifier: ours"] == "91.00 (90.00, 92.00)" == format_runs([90.0, 92.0], digits=2)
     assert shown["TSInsight: diff"] == pytest.approx(92.0 - 93.26)
 
 
