@@ -176,3 +176,24 @@ def test_a_reader_without_the_data_gets_every_page_of_the_edition(tiny, monkeypa
     monkeypatch.setattr(plan, "book_datasets", lambda: [])  # a reader with none of the data sets
     assert "gamma.ipynb dataset=synthetic_anomaly" in edition.render("smoke")
     assert (tiny / "generated" / "gamma" / "synthetic_anomaly.ipynb").exists()
+
+
+def test_an_editions_figures_are_kept_apart_once_each_and_brought_back_byte_for_byte(tmp_path):
+    import base64
+
+    png = b"\x89PNG\r\n\x1a\n" + bytes(range(256))
+    encoded = base64.b64encode(png).decode("ascii")
+    page = nbformat.v4.new_notebook()
+    for _ in range(2):  # the same figure twice: one file
+        cell = nbformat.v4.new_code_cell("plot()")
+        cell.outputs = [nbformat.v4.new_output("display_data", data={"image/png": encoded, "text/plain": "<Figure>"})]
+        page.cells.append(cell)
+    original = nbformat.writes(page)
+    folder = tmp_path / "figures"
+    edition.keep_figures_apart(page, folder)
+    assert [path.read_bytes() for path in folder.iterdir()] == [png]
+    assert all("image/png" not in output.data for cell in page.cells for output in cell.outputs)
+    assert page.cells[0].outputs[0].metadata[edition.FIGURE_KEY] == {"image/png": f"{next(iter(folder.iterdir())).name}"}
+    nbformat.validate(page)
+    edition.bring_figures_back(page, folder)
+    assert nbformat.writes(page) == original

@@ -1,6 +1,7 @@
 """The reference edition: one complete build of the book, kept in the repository so that a reader needs no training.
 
-``book/reference/<profile>/`` holds the executed pages (``pages/``, the tree of ``book/generated/``), the result tables
+``book/reference/<profile>/`` holds the executed pages (``pages/``, the tree of ``book/generated/``, with their
+figures apart in ``figures/``, one file per image named by its hash: :func:`keep_figures_apart`), the result tables
 (``results/``), the verdict table (``verdicts.csv`` and ``verdicts.json``, one row per claim) and ``provenance.json``:
 the commit whose code produced it, the profile, the device, the package versions, the date, the wall time of every
 page, each data set's source, substitute status and checksums, and a hash of every module and notebook.
@@ -16,6 +17,7 @@ page, each data set's source, substitute status and checksums, and a hash of eve
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import os
@@ -138,7 +140,10 @@ def write(profile: str, commit: str = "HEAD") -> Path:
         for run in runs:
             destination = staging / "pages" / run.output.relative_to(plan.GENERATED)
             destination.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(run.output, destination)
+            page = nbformat.read(run.output, as_version=4)
+            present.drop_volatile(page)
+            keep_figures_apart(page, staging / "figures")
+            nbformat.write(page, destination)
         (staging / "results").mkdir()
         for table in sorted(results_dir(profile).glob("*.csv")):
             shutil.copy2(table, staging / "results" / table.name)
@@ -159,6 +164,38 @@ def write(profile: str, commit: str = "HEAD") -> Path:
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return target
+
+
+FIGURE_KEY = "tsinsight-figures"  # an output's metadata: its images' files in the edition, by MIME type
+_FIGURE_TYPES = {"image/png": "png", "image/jpeg": "jpg"}
+
+
+def keep_figures_apart(page: nbformat.NotebookNode, folder: Path) -> None:
+    """Move the images of ``page``'s outputs into ``folder``, one file each named by its content's hash, leaving in
+    the output the file's name: a page whose figures did not change then differs from its previous version by text
+    only, and a figure that did not change is not stored again (see CONTRIBUTING, "Refreshing an edition")."""
+    for cell in page.cells:
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            for mime, suffix in _FIGURE_TYPES.items():
+                if mime not in data:
+                    continue
+                encoded = data.pop(mime)
+                content = base64.b64decode("".join(encoded) if isinstance(encoded, list) else encoded)
+                name = f"{hashlib.sha256(content).hexdigest()[:20]}.{suffix}"
+                folder.mkdir(parents=True, exist_ok=True)
+                if not (folder / name).exists():
+                    (folder / name).write_bytes(content)
+                output.setdefault("metadata", {}).setdefault(FIGURE_KEY, {})[mime] = name
+
+
+def bring_figures_back(page: nbformat.NotebookNode, folder: Path) -> None:
+    """Put the images that :func:`keep_figures_apart` moved into ``folder`` back into ``page``'s outputs."""
+    for cell in page.cells:
+        for output in cell.get("outputs", []):
+            kept = output.get("metadata", {}).pop(FIGURE_KEY, {})
+            for mime, name in kept.items():
+                output["data"][mime] = base64.b64encode((folder / name).read_bytes()).decode("ascii")
 
 
 def provenance(profile: str) -> dict | None:
@@ -242,6 +279,7 @@ def render(profile: str) -> list[str]:
         page = nbformat.read(run.output if local else source, as_version=4) if (local or source.exists()) else None
         if page is None:
             continue
+        bring_figures_back(page, edition_dir(profile) / "figures")
         shown(page, edition, run, verdicts, local=local)
         if not local:
             page.metadata.setdefault("tsinsight", {})["edition"] = edition["commit"]
