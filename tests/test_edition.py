@@ -193,7 +193,9 @@ def test_an_editions_figures_are_kept_apart_once_each_and_brought_back_byte_for_
     edition.keep_figures_apart(page, folder)
     assert [path.read_bytes() for path in folder.iterdir()] == [png]
     assert all("image/png" not in output.data for cell in page.cells for output in cell.outputs)
-    assert page.cells[0].outputs[0].metadata[edition.FIGURE_KEY] == {"image/png": f"{next(iter(folder.iterdir())).name}"}
+    assert page.cells[0].outputs[0].metadata[edition.FIGURE_KEY] == {
+        "image/png": f"{next(iter(folder.iterdir())).name}"
+    }
     nbformat.validate(page)
     edition.bring_figures_back(page, folder)
     assert nbformat.writes(page) == original

@@ -53,9 +53,12 @@ def test_code_is_folded_plumbing_removed_and_a_saves_path_dropped():
 
 
 def test_pages_whose_subject_is_code_keep_it_and_an_unfolded_cell_is_found():
-    page = new_notebook(cells=[new_markdown_cell("# Quick start"), cell("model = fit()")])
+    page = new_notebook(
+        cells=[new_markdown_cell("# Quick start"), cell("model = fit()"), cell("seed = 1", ["injected-parameters"])]
+    )
     present.fold_code(page, "quickstart")
     assert page.cells[1].metadata.get("tags") is None and present.unfolded_cells(page, "quickstart") == []
+    assert page.cells[2].metadata.tags == ["injected-parameters", "remove-cell"], "named by the re-run line"
     assert present.unfolded_cells(page, "train") == [1]
 
 

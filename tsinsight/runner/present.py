@@ -114,10 +114,11 @@ def fold_code(page: nbformat.NotebookNode, notebook: str) -> None:
         if statements and _called(getattr(statements[-1], "value", None)) == "save":
             cell.outputs = [output for output in cell.outputs if output.get("output_type") != "execute_result"]
         tags = set(cell.metadata.get("tags", []))
-        if notebook in CODE_PAGES or tags & (FOLDED - {"hide-input", "hide_input"}):
+        removed = "injected-parameters" in tags  # on every page: the re-run line in the provenance names them
+        if not removed and (notebook in CODE_PAGES or tags & (FOLDED - {"hide-input", "hide_input"})):
             continue
         plumbing = statements is not None and all(_is_plumbing(statement) for statement in statements)
-        if "injected-parameters" in tags or (plumbing and not visible_outputs(cell)):  # the re-run line names them
+        if removed or (plumbing and not visible_outputs(cell)):
             cell.metadata["tags"] = [name for name in cell.metadata.get("tags", []) if name not in FOLDED]
             tag(cell, "remove-cell")
         elif not tags & FOLDED:
