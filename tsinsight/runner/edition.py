@@ -10,9 +10,9 @@ page, each data set's source, substitute status and checksums, and a hash of eve
   refuses a partial build (a run without its page) and a mixed one: every page must carry this profile's stamp and
   come from one version of the code, the commit it names (``HEAD`` by default, checked against the pages' stamps).
 - :func:`render` (what ``make book`` does when a reference edition exists and nothing was asked to execute) puts the
-  edition's pages into ``book/generated/`` wherever no page was executed locally, each under a banner with the
-  edition's provenance that names the modules and notebooks changed since its commit. A page executed locally stays,
-  under a banner that says so.
+  edition's pages into ``book/generated/`` wherever no page was executed locally, each with the edition's
+  provenance (:func:`banner`, folded into the page's provenance by :mod:`tsinsight.runner.present`) that names the
+  modules and notebooks changed since its commit. A page executed locally stays, and its provenance says so.
 """
 
 from __future__ import annotations
