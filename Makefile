@@ -14,7 +14,7 @@ WORKERS ?=
 FORCE ?=
 BUILD_ARGS := $(PROFILE_ARG) $(if $(WORKERS),--workers $(WORKERS),) $(if $(FORCE),--force,)
 
-.PHONY: help venv book edition test lint pytest example smoke-book device-prepare browser-check linkcheck notebook bench clean
+.PHONY: help venv book edition test lint pytest example smoke-book device-prepare browser-check page-check linkcheck notebook bench clean
 
 help: ## list the targets and every notebook's parameters
 	@echo "Targets (PROFILE=smoke|cpu|paper; default: paper with CUDA, else cpu; make book also takes WORKERS=N, FORCE=1):"
@@ -66,6 +66,9 @@ device-prepare: venv ## the wheels and data a GPU machine needs for tools/device
 browser-check: venv ## load every page of the built book in headless Chromium
 	$(BIN)/python tools/browser_check.py book/_build/html
 
+page-check: venv ## what a reader sees on every built page: no code cell unfolded (but on code pages), no machine path
+	$(BIN)/python tools/page_check.py book/_build/html
+
 linkcheck: venv ## every internal link and #anchor of the built book (LinkChecker, no network)
 	$(BIN)/linkchecker --config tools/linkcheckerrc --no-status book/_build/html/index.html
 
@@ -79,7 +82,7 @@ example: venv ## the "Your model" page on a tiny model and data that tools/make_
 	$(BIN)/python -m tsinsight.book run your_model classifier=examples/your_model/classifier.pt \
 		data=examples/your_model/data.npz --profile $(or $(PROFILE),smoke) --no-html
 
-test: lint pytest example smoke-book browser-check linkcheck ## what CI runs: lint, unit tests, the example, a smoke build of the book, the browser check
+test: lint pytest example smoke-book page-check browser-check linkcheck ## what CI runs: lint, unit tests, the example, a smoke build of the book, the page and browser checks
 
 bench: venv ## benchmarks: data loading, batched suppression, stacked explainer fits, the later methods' cost, a stacked epoch against the machine's peak
 	$(BIN)/python benchmarks/bench_data.py

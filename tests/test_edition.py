@@ -5,7 +5,7 @@ import json
 import nbformat
 import pytest
 
-from tsinsight.runner import edition, execute, plan, stamps
+from tsinsight.runner import edition, execute, plan, present, stamps
 
 TOC = "format: jb-book\nroot: intro\nchapters:\n  - file: generated/alpha\n  - file: generated/beta\n"
 
@@ -54,18 +54,19 @@ def test_a_partial_build_is_refused_then_a_whole_one_is_kept_and_rendered(tiny):
         page.unlink()
     assert sorted(edition.render("smoke")) == ["alpha.ipynb", "beta.ipynb"]
     rendered = nbformat.read(tiny / "generated" / "alpha.ipynb", as_version=4)
-    text = rendered.cells[1].source
-    assert "Reference edition" in text and provenance["commit"][:12] in text and "alpha_table.csv" in text
-    assert "clean build" not in text
-    assert "began with 5 artifacts" in edition.banner(
-        provenance | {"cached_at_start": 5}, plan.Run("alpha"), local=False
-    )
+    text = next(cell.source for cell in rendered.cells if present.PROVENANCE_MARK in cell.source)
+    assert f"reference edition of commit `{provenance['commit'][:12]}`" in text and "alpha_table.csv" in text
+    assert "clean build" not in text and text.count("{dropdown}") == 1
+    assert "What this page found" in rendered.cells[1].source, "its findings from the edition's verdict table"
+    summary, lines = edition.banner(provenance | {"cached_at_start": 5}, plan.Run("alpha"), local=False)
+    assert "began with 5 artifacts" in lines[0]
     # a page executed locally replaces the reference page, and says so; rendering again keeps one banner
     execute.execute(plan.Run("alpha"), "smoke")
     assert edition.render("smoke") == ["beta.ipynb"]
     edition.render("smoke")
     cells = nbformat.read(tiny / "generated" / "alpha.ipynb", as_version=4).cells
-    assert sum(edition.MARK in cell.source for cell in cells) == 1 and "Executed locally" in cells[1].source
+    folded = [cell.source for cell in cells if present.PROVENANCE_MARK in cell.source]
+    assert len(folded) == 1 and "executed on this machine, not taken from the reference edition" in folded[0]
 
 
 def test_a_mixed_build_is_refused(tiny, monkeypatch):
@@ -89,6 +90,7 @@ def test_a_local_page_says_whether_its_tables_agree_with_the_edition(tiny, monke
     from tsinsight.results import results_dir
 
     monkeypatch.setattr(edition, "verdict_table", lambda profile, commit: pd.DataFrame({"verdict": []}))
+    monkeypatch.setattr(present, "page_findings", lambda *args: None)  # its toy table is no Fig. 5 table to judge
 
     execute.execute(plan.Run("alpha"), "smoke")
     execute.execute(plan.Run("beta"), "smoke")
@@ -107,8 +109,10 @@ def test_a_local_page_says_whether_its_tables_agree_with_the_edition(tiny, monke
     assert edition.table_differences("smoke", ["beta_table"]) == ["`beta_table` was not written here"]
     execute.execute(plan.Run("alpha"), "smoke")
     edition.render("smoke")
-    banner = nbformat.read(tiny / "generated" / "alpha.ipynb", as_version=4).cells[1].source
-    assert "Executed locally" in banner and "disagrees with the reference edition" in banner and "accuracy" in banner
+    cells = nbformat.read(tiny / "generated" / "alpha.ipynb", as_version=4).cells
+    banner = next(cell.source for cell in cells if present.PROVENANCE_MARK in cell.source)
+    assert "**it disagrees with the reference edition**" in banner.splitlines()[1], "said on the visible line"
+    assert "accuracy (largest difference 0.1)" in banner
 
 
 def test_two_editions_are_set_side_by_side(tiny, monkeypatch):
@@ -146,8 +150,8 @@ def test_a_module_changed_in_a_scratch_copy_is_named_on_every_banner(tmp_path, m
     shutil.copytree(plan.PACKAGE, scratch, ignore=shutil.ignore_patterns("__pycache__"))
     (scratch / "claims.py").write_text((scratch / "claims.py").read_text() + "\n# changed\n")
     monkeypatch.setattr(plan, "PACKAGE", scratch)
-    text = edition.banner(edition_then, plan.Run("glance"), local=False)
-    assert "Code changed since:** `tsinsight/claims.py`." in text and "Reference edition" in text
+    summary, lines = edition.banner(edition_then, plan.Run("glance"), local=False)
+    assert "Code changed since:** `tsinsight/claims.py`." in lines[-1] and "reference edition" in summary
 
 
 def test_a_reader_without_the_data_gets_every_page_of_the_edition(tiny, monkeypatch):
@@ -172,3 +176,26 @@ def test_a_reader_without_the_data_gets_every_page_of_the_edition(tiny, monkeypa
     monkeypatch.setattr(plan, "book_datasets", lambda: [])  # a reader with none of the data sets
     assert "gamma.ipynb dataset=synthetic_anomaly" in edition.render("smoke")
     assert (tiny / "generated" / "gamma" / "synthetic_anomaly.ipynb").exists()
+
+
+def test_an_editions_figures_are_kept_apart_once_each_and_brought_back_byte_for_byte(tmp_path):
+    import base64
+
+    png = b"\x89PNG\r\n\x1a\n" + bytes(range(256))
+    encoded = base64.b64encode(png).decode("ascii")
+    page = nbformat.v4.new_notebook()
+    for _ in range(2):  # the same figure twice: one file
+        cell = nbformat.v4.new_code_cell("plot()")
+        cell.outputs = [nbformat.v4.new_output("display_data", data={"image/png": encoded, "text/plain": "<Figure>"})]
+        page.cells.append(cell)
+    original = nbformat.writes(page)
+    folder = tmp_path / "figures"
+    edition.keep_figures_apart(page, folder)
+    assert [path.read_bytes() for path in folder.iterdir()] == [png]
+    assert all("image/png" not in output.data for cell in page.cells for output in cell.outputs)
+    assert page.cells[0].outputs[0].metadata[edition.FIGURE_KEY] == {
+        "image/png": f"{next(iter(folder.iterdir())).name}"
+    }
+    nbformat.validate(page)
+    edition.bring_figures_back(page, folder)
+    assert nbformat.writes(page) == original

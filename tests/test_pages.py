@@ -10,7 +10,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 from tsinsight.report import (
     capped_counts,
     committed_run_text,
-    format_mean_ci,
+    format_runs,
     mean_ci,
     public_source,
     reader_table,
@@ -20,15 +20,24 @@ from tsinsight.report import (
 from tsinsight.runner import execute as pages
 from tsinsight.runner.plan import Run
 
+HEADER = (
+    ":::{admonition} How this page was produced\n:class: note\n- **Profile:** `cpu` — two runs\n"
+    "- **Executed:** 2026-12-04 10:26 UTC on CPU AMD EPYC, commit `8d43963ec000`\n:::\n"
+)
+
 
 def notebook(pattern: str | None = "{label} — training") -> nbformat.NotebookNode:
+    header = new_code_cell("from tsinsight.report import page_header\n\npage_header(profile)")
+    header.outputs = [nbformat.v4.new_output("display_data", data={"text/markdown": HEADER})]
+    plot = new_code_cell("plot()")
+    plot.outputs = [nbformat.v4.new_output("display_data", data={"text/plain": "<Figure>"})]
     nb = new_notebook(
         cells=[
             new_markdown_cell("# Training a classifier\n\nIntro."),
             new_code_cell('profile = "smoke"', metadata={"tags": ["parameters"]}),
             new_code_cell('profile = "cpu"', metadata={"tags": ["injected-parameters"]}),
-            new_code_cell("page_header(profile)"),
-            new_code_cell("plot()"),
+            header,
+            plot,
         ]
     )
     if pattern:
@@ -36,36 +45,44 @@ def notebook(pattern: str | None = "{label} — training") -> nbformat.NotebookN
     return nb
 
 
-def test_finish_titles_the_page_from_its_pattern_and_adds_the_rerun_box():
+def test_finish_titles_the_page_and_folds_its_provenance_into_one_dropdown():
     page = notebook()
     run = Run("train", {"dataset": "ford_a", "beta": 0.001, "betas": [0.0, 0.1]})
     pages.finish(page, run, "cpu", 12.3, {"profile": "cpu"})
     cells = page.cells
     assert cells[0].source == "# FordA — training\n\nIntro."
-    assert "executed by `make book` in 12 s with profile `cpu`" in cells[1].source
-    assert cells[2].metadata.tags == ["parameters", "remove-cell"]
-    assert cells[3].metadata.tags == ["injected-parameters", "hide-input"]
-    assert cells[5].cell_type == "markdown" and "page_header" in cells[4].source
-    assert 'make notebook NB=train P="dataset=ford_a beta=0.001 betas=[0.0,0.1]" PROFILE=cpu\n' in cells[5].source
-    assert "{download}`notebooks/train.ipynb </../notebooks/train.ipynb>`" in cells[5].source
-    assert page.metadata["tsinsight"] == {"profile": "cpu", "seconds": 12.3, "cached_at_start": 0}, (
+    # the train page judges claims: its findings box first (no result table here: "not run"), then the provenance
+    assert "What this page found" in cells[1].source
+    folded = cells[2].source
+    assert (
+        folded.count("{dropdown}") == 1 and sum("How this page was produced" in c.get("source", "") for c in cells) == 0
+    )
+    assert "Profile `cpu` · executed on this machine at commit `8d43963ec000` · 2026-12-04" in folded.splitlines()[1]
+    assert "- **Profile:** `cpu` — two runs" in folded, "the notebook's provenance box moves into the dropdown"
+    assert "executed by `make book` in 12 s." in folded and "clean build" not in folded
+    assert 'make notebook NB=train P="dataset=ford_a beta=0.001 betas=[0.0,0.1]" PROFILE=cpu\n' in folded
+    assert "{download}`notebooks/train.ipynb </../notebooks/train.ipynb>`" in folded
+    assert cells[3].metadata.tags == ["parameters", "remove-cell"]
+    assert cells[4].metadata.tags == ["injected-parameters", "remove-cell"], "the re-run line names the parameters"
+    assert cells[5].metadata.tags == ["remove-cell"] and cells[5].outputs == [], "the header cell is plumbing"
+    assert cells[6].metadata.tags == ["hide-input"]
+    assert page.metadata["tsinsight"]["seconds"] == 12.3 and "title" not in page.metadata["tsinsight"], (
         "the stamp replaces the title pattern"
     )
-    assert "clean build" not in cells[1].source, "a build that began with an empty cache says nothing more"
 
 
 def test_a_page_of_a_build_that_began_with_cached_artifacts_says_its_time_is_not_a_clean_builds():
     page = notebook()
     pages.finish(page, Run("train", {"dataset": "ford_a"}), "cpu", 70.4, {"profile": "cpu"}, cached_at_start=681)
-    assert "began with 681 artifacts" in page.cells[1].source and "not a clean build's time" in page.cells[1].source
+    assert "began with 681 artifacts" in page.cells[2].source and "not a clean build's time" in page.cells[2].source
     assert page.metadata["tsinsight"]["cached_at_start"] == 681
 
 
 def test_finish_keeps_the_title_without_a_pattern_and_names_a_missing_parameter():
     page = notebook(pattern=None)
-    pages.finish(page, Run("table3"), "smoke", 1.0, {})
+    pages.finish(page, Run("glance"), "smoke", 1.0, {})
     assert page.cells[0].source.startswith("# Training a classifier")
-    assert "make notebook NB=table3 PROFILE=smoke\n" in page.cells[5].source
+    assert "make notebook NB=glance PROFILE=smoke\n" in page.cells[2].source
     with pytest.raises(ValueError, match="'seed'"):
         pages.page_title(notebook("{label} — seed {seed}"), {"dataset": "ford_a"})
 
@@ -74,8 +91,14 @@ def test_mean_ci_is_the_student_t_interval():
     mean, half, n = mean_ci([90.0, 92.0, float("nan"), 94.0])
     assert (mean, n) == (92.0, 3)
     assert half == pytest.approx(4.303 * 2.0 / math.sqrt(3), rel=1e-3)  # t(0.975, 2) = 4.303, s = 2
-    assert format_mean_ci([90.0, 92.0, 94.0]) == "92.0 ± 5.0 (n = 3)"
-    assert format_mean_ci([0.9]) == "0.9 (n = 1)" and format_mean_ci([]) == "–"
+    assert format_runs([90.0, 92.0, 94.0]) == "92.0 ± 5.0 (n = 3)"
+
+
+def test_fewer_than_three_runs_show_the_runs_not_an_interval():
+    assert format_runs([86.31, 82.79]) == "84.6 (82.8, 86.3)", "a t-interval over two runs (t = 12.7) says nothing"
+    assert format_runs([98.52, float("nan"), 99.18], digits=2, unit=" %") == "98.85 % (98.52, 99.18)"
+    assert format_runs([0.9]) == "0.9 (one run)" and format_runs([]) == "–" and format_runs([float("nan")]) == "–"
+    assert format_runs([1.0, 2.0, 3.0, 4.0], unit=" %") == "2.5 ± 2.1 % (n = 4)"
 
 
 def test_public_source_drops_the_local_folder_only():
@@ -114,7 +137,7 @@ def test_table3_reader_table_shows_the_weights_as_they_are_and_ours_with_its_int
     )  # fmt: skip
     shown = table3_reader_table(rows, compare_table3(rows)).iloc[0]
     assert (shown["γ"], shown["β"]) == ("2", "0.0001")  # not 0.00 at the table's two digits
-    assert shown["classifier: ours (mean ± 95 % CI)"] == format_mean_ci([90.0, 92.0], digits=2)
+    assert shown["classifier: ours"] == "91.00 (90.00, 92.00)" == format_runs([90.0, 92.0], digits=2)
     assert shown["TSInsight: diff"] == pytest.approx(92.0 - 93.26)
 
 

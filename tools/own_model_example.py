@@ -1,7 +1,9 @@
 """The README's "Using the package on your own model" code, run as written on Character Trajectories, with its output.
 
+The book's "Build and performance" page shows the code in full and what this prints.
+
 The mirror's arrays stand in for a user's (``data.load``'s splits passed through ``data.from_arrays``, as a user's
-arrays would be) and our CNN, trained here, for ``my_classifier``. Prints what the README shows. Usage::
+arrays would be) and our CNN, trained here, for ``my_classifier``. Usage::
 
     TSINSIGHT_DATA_MIRROR=../shared/data python tools/own_model_example.py
 """

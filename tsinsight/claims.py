@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from tsinsight import paper, results
+from tsinsight.report import format_runs
 from tsinsight.runner import plan
 from tsinsight.training import learnt
 from tsinsight.verdicts import VERDICTS, Claim, frame, show  # noqa: F401  (the notebooks call claims.show)
@@ -25,12 +26,6 @@ CONTRACTION_MARGIN = 0.05
 PAR_TOLERANCE = 0.02
 # Fig. 8: share of grid points with a positive semi-definite Hessian that we call "nearly convex".
 CONVEX_SHARE = 0.8
-
-
-def _mean_std(values: pd.Series, scale: float = 1.0, unit: str = "") -> str:
-    values = values.dropna() * scale
-    spread = f" ± {values.std():.2f}" if len(values) > 1 else ""
-    return f"{values.mean():.2f}{spread}{unit} ({len(values)} run{'s' if len(values) != 1 else ''})"
 
 
 def table3_claims(accuracies: pd.DataFrame, profile: str) -> list[Claim]:
@@ -57,7 +52,7 @@ def table3_claims(accuracies: pd.DataFrame, profile: str) -> list[Claim]:
                 name,
                 f"The classifier reaches {reported['classifier']:.2f} % test accuracy on {paper.label(name)}.",
                 f"{reported['classifier']:.2f} %",
-                f"{_mean_std(clf, unit=' %')}",
+                format_runs(clf, digits=2, unit=" %"),
                 None if why else bool(abs(clf.mean() - reported["classifier"]) <= ACCURACY_TOLERANCE),
                 ("Not comparable: " + " and ".join(why) + ".")
                 if why
@@ -84,7 +79,7 @@ def table3_claims(accuracies: pd.DataFrame, profile: str) -> list[Claim]:
                 f"TSInsight in front of the classifier keeps its accuracy on {paper.label(name)} "
                 f"({reported['tsinsight']:.2f} % against {reported['classifier']:.2f} %).",
                 f"{reported['tsinsight'] - reported['classifier']:+.2f} points",
-                f"{kept:+.2f} points (TSInsight {_mean_std(ts, unit=' %')})",
+                f"{kept:+.2f} points (TSInsight {format_runs(ts, digits=2, unit=' %')})",
                 None if why else bool(kept >= -KEEP_TOLERANCE),
                 ("Not comparable: " + " and ".join(why) + ".")
                 if why
@@ -380,8 +375,16 @@ def _judged(figure: str, tables: pd.DataFrame, profile: str) -> list[Claim]:
 
 def all_claims(profile: str) -> pd.DataFrame:
     """Every claim of the paper judged from the result tables of ``profile``; missing tables give "not run" rows."""
+    return judged(None, profile)
+
+
+def judged(figures: list[str] | None, profile: str) -> pd.DataFrame:
+    """The claims of ``figures`` (None: every figure) judged from the result tables of ``profile``, as
+    :func:`all_claims` judges them (what a page's "What this page found" box shows)."""
     claims: list[Claim] = []
     for figure, prefix in plan.claim_sources():
+        if figures is not None and figure not in figures:
+            continue
         try:
             claims += _judged(figure, results.load_all(prefix, profile), profile)
         except FileNotFoundError:

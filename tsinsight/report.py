@@ -1,9 +1,9 @@
 """What every page of the book shows about itself: provenance at the top, numbers for the reader, verdicts.
 
 The provenance box names the profile, the data (its source archive, never a path of the machine that built the
-page), the git commit and device that produced the page and the package versions. :func:`mean_ci` and
-:func:`reader_table` are the display conventions of every table a reader sees: means over runs with their 95 % t-interval
-and the number of runs, and no unnamed default index.
+page), the git commit and device that produced the page and the package versions. :func:`format_runs` and
+:func:`reader_table` are the display conventions of every table a reader sees: a mean over runs with the runs (fewer
+than 3) or its 95 % t-interval, and no unnamed default index.
 """
 
 from __future__ import annotations
@@ -161,14 +161,21 @@ def mean_ci(values, confidence: float = 0.95) -> tuple[float, float, int]:
     return float(values.mean()), float(half), n
 
 
-def format_mean_ci(values, digits: int = 1) -> str:
-    """``"91.2 ± 1.3 (n = 5)"``: the mean over runs ± its 95 % t-interval, with the number of runs."""
+def format_runs(values, digits: int = 1, unit: str = "") -> str:
+    """A quantity measured over runs as every table of the book shows it (NaNs dropped, "–" without a value).
+
+    Fewer than 3 runs: the mean and the runs themselves, ``"84.6 (82.8, 86.3)"`` (a t-interval over two runs says
+    nothing a reader can use: t = 12.7); from 3 runs on: the mean ± its 95 % t-interval and the number of runs,
+    ``"84.6 ± 1.3 (n = 5)"``. ``unit`` follows the mean (and the interval), e.g. ``" %"``.
+    """
     mean, half, n = mean_ci(values)
     if n == 0:
         return "–"
-    if n == 1:
-        return f"{mean:.{digits}f} (n = 1)"
-    return f"{mean:.{digits}f} ± {half:.{digits}f} (n = {n})"
+    if n < 3:
+        runs = np.sort(np.asarray(values, dtype=float))
+        shown = ", ".join(f"{value:.{digits}f}" for value in runs[~np.isnan(runs)])
+        return f"{mean:.{digits}f}{unit} ({shown if n == 2 else 'one run'})"
+    return f"{mean:.{digits}f} ± {half:.{digits}f}{unit} (n = {n})"
 
 
 def reader_table(frame: pd.DataFrame, precision: int = 2):
@@ -184,9 +191,9 @@ def reader_table(frame: pd.DataFrame, precision: int = 2):
 
 def table3_reader_table(accuracies: pd.DataFrame, compared: pd.DataFrame) -> pd.DataFrame:
     """Table 3 as a page shows it: per data set (rows of ``compared``, ``experiments.compare_table3``) its γ, β, the
-    paper's accuracy, ours (mean ± 95 % CI over the runs of ``accuracies``) and ours minus the paper's, in percent."""
+    paper's accuracy, ours (:func:`format_runs` over the runs of ``accuracies``) and ours minus the paper's, in percent."""
     ours = {
-        (name, model): format_mean_ci(100 * rows["accuracy"], digits=2)
+        (name, model): format_runs(100 * rows["accuracy"], digits=2)
         for (name, model), rows in accuracies.groupby(["dataset", "model"])
     }
     shown = compared.set_index("dataset")[
@@ -199,8 +206,8 @@ def table3_reader_table(accuracies: pd.DataFrame, compared: pd.DataFrame) -> pd.
         place = shown.columns.get_loc(f"{model}_paper") + 1
         shown.insert(place, f"{model}_ours", [ours.get((name, model)) for name in shown.index])
     shown.columns = [
-        "data set", "γ", "β", "classifier: paper", "classifier: ours (mean ± 95 % CI)", "classifier: diff",
-        "TSInsight: paper", "TSInsight: ours (mean ± 95 % CI)", "TSInsight: diff", "substitute data",
+        "data set", "γ", "β", "classifier: paper", "classifier: ours", "classifier: diff",
+        "TSInsight: paper", "TSInsight: ours", "TSInsight: diff", "substitute data",
     ]  # fmt: skip
     return shown.reset_index(drop=True)
 

@@ -1,6 +1,7 @@
 """The reference edition: one complete build of the book, kept in the repository so that a reader needs no training.
 
-``book/reference/<profile>/`` holds the executed pages (``pages/``, the tree of ``book/generated/``), the result tables
+``book/reference/<profile>/`` holds the executed pages (``pages/``, the tree of ``book/generated/``, with their
+figures apart in ``figures/``, one file per image named by its hash: :func:`keep_figures_apart`), the result tables
 (``results/``), the verdict table (``verdicts.csv`` and ``verdicts.json``, one row per claim) and ``provenance.json``:
 the commit whose code produced it, the profile, the device, the package versions, the date, the wall time of every
 page, each data set's source, substitute status and checksums, and a hash of every module and notebook.
@@ -9,13 +10,14 @@ page, each data set's source, substitute status and checksums, and a hash of eve
   refuses a partial build (a run without its page) and a mixed one: every page must carry this profile's stamp and
   come from one version of the code, the commit it names (``HEAD`` by default, checked against the pages' stamps).
 - :func:`render` (what ``make book`` does when a reference edition exists and nothing was asked to execute) puts the
-  edition's pages into ``book/generated/`` wherever no page was executed locally, each under a banner with the
-  edition's provenance that names the modules and notebooks changed since its commit. A page executed locally stays,
-  under a banner that says so.
+  edition's pages into ``book/generated/`` wherever no page was executed locally, each with the edition's
+  provenance (:func:`banner`, folded into the page's provenance by :mod:`tsinsight.runner.present`) that names the
+  modules and notebooks changed since its commit. A page executed locally stays, and its provenance says so.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import os
@@ -33,10 +35,8 @@ from tsinsight import claims, data, report
 from tsinsight.data import cache, registry
 from tsinsight.experiments.accuracy import compare_table3
 from tsinsight.results import results_dir
-from tsinsight.runner import plan, stamps
+from tsinsight.runner import execute, plan, present, stamps
 from tsinsight.runner.plan import Run
-
-MARK = "tsinsight-edition-banner"
 
 
 def edition_dir(profile: str) -> Path:
@@ -140,7 +140,10 @@ def write(profile: str, commit: str = "HEAD") -> Path:
         for run in runs:
             destination = staging / "pages" / run.output.relative_to(plan.GENERATED)
             destination.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(run.output, destination)
+            page = nbformat.read(run.output, as_version=4)
+            present.drop_volatile(page)
+            keep_figures_apart(page, staging / "figures")
+            nbformat.write(page, destination)
         (staging / "results").mkdir()
         for table in sorted(results_dir(profile).glob("*.csv")):
             shutil.copy2(table, staging / "results" / table.name)
@@ -163,6 +166,38 @@ def write(profile: str, commit: str = "HEAD") -> Path:
     return target
 
 
+FIGURE_KEY = "tsinsight-figures"  # an output's metadata: its images' files in the edition, by MIME type
+_FIGURE_TYPES = {"image/png": "png", "image/jpeg": "jpg"}
+
+
+def keep_figures_apart(page: nbformat.NotebookNode, folder: Path) -> None:
+    """Move the images of ``page``'s outputs into ``folder``, one file each named by its content's hash, leaving in
+    the output the file's name: a page whose figures did not change then differs from its previous version by text
+    only, and a figure that did not change is not stored again (see CONTRIBUTING, "Refreshing an edition")."""
+    for cell in page.cells:
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            for mime, suffix in _FIGURE_TYPES.items():
+                if mime not in data:
+                    continue
+                encoded = data.pop(mime)
+                content = base64.b64decode("".join(encoded) if isinstance(encoded, list) else encoded)
+                name = f"{hashlib.sha256(content).hexdigest()[:20]}.{suffix}"
+                folder.mkdir(parents=True, exist_ok=True)
+                if not (folder / name).exists():
+                    (folder / name).write_bytes(content)
+                output.setdefault("metadata", {}).setdefault(FIGURE_KEY, {})[mime] = name
+
+
+def bring_figures_back(page: nbformat.NotebookNode, folder: Path) -> None:
+    """Put the images that :func:`keep_figures_apart` moved into ``folder`` back into ``page``'s outputs."""
+    for cell in page.cells:
+        for output in cell.get("outputs", []):
+            kept = output.get("metadata", {}).pop(FIGURE_KEY, {})
+            for mime, name in kept.items():
+                output["data"][mime] = base64.b64encode((folder / name).read_bytes()).decode("ascii")
+
+
 def provenance(profile: str) -> dict | None:
     path = edition_dir(profile) / "provenance.json"
     return json.loads(path.read_text()) if path.exists() else None
@@ -183,12 +218,13 @@ def _reuse(edition: dict) -> str:
     )
 
 
-def banner(edition: dict, run: Run, *, local: bool) -> str:
-    """The Markdown banner of a page of the book built from ``edition``."""
+def banner(edition: dict, run: Run, *, local: bool) -> tuple[str, list[str]]:
+    """What a page of the book built from ``edition`` says about it: the visible line of its provenance and the
+    Markdown lines that open its dropdown (:mod:`tsinsight.runner.present`)."""
     seconds = edition["pages"].get(str(run))
+    commit, written = edition["commit"][:12], edition["written"]
     lines = [
-        f"- **Edition:** `{edition['profile']}`, produced by commit `{edition['commit'][:12]}` on {edition['device']}, "
-        f"written {edition['written']}"
+        f"- **Edition:** `{edition['profile']}`, produced by commit `{commit}` on {edition['device']}, written {written}"
         + (f"; this page took {seconds:.0f} s" if seconds else "")
         + _reuse(edition)
         + ".",
@@ -202,25 +238,39 @@ def banner(edition: dict, run: Run, *, local: bool) -> str:
             f" and {len(changed) - 12} more" if len(changed) > 12 else ""
         )
         lines.append(f"- **Code changed since:** {shown}. Re-execute with `make book PROFILE={edition['profile']}`.")
-    if local:
-        title, kind = "Executed locally", "warning"
-        lines.insert(0, "- This page was **executed on this machine**, not taken from the reference edition; its numbers "
-                        "are this machine's (the reference edition's tables are linked below).")  # fmt: skip
-        differences = table_differences(edition["profile"], run.writes)
-        if differences:
-            lines.insert(1, "- **It disagrees with the reference edition:** " + "; ".join(differences) + ".")
-        elif run.writes:
-            lines.insert(1, "- **Its tables agree with the reference edition's** (timing columns aside).")
-    else:
-        title, kind = "Reference edition", "note"
-    return f"<!-- {MARK} -->\n:::{{admonition}} {title}\n:class: {kind}\n" + "\n".join(lines) + "\n:::\n"
+    if not local:
+        return f"Profile `{edition['profile']}` · reference edition of commit `{commit}` · {written[:10]}", lines
+    summary = f"Profile `{edition['profile']}` · executed on this machine, not taken from the reference edition"
+    lines.insert(0, "- This page was **executed on this machine**, not taken from the reference edition; its numbers "
+                    "are this machine's (the reference edition's tables are linked below).")  # fmt: skip
+    differences = table_differences(edition["profile"], run.writes)
+    if differences:
+        summary += " · **it disagrees with the reference edition**"
+        lines.insert(1, "- **It disagrees with the reference edition:** " + "; ".join(differences) + ".")
+    elif run.writes:
+        summary += " · its tables agree with the reference edition's"
+        lines.insert(1, "- **Its tables agree with the reference edition's** (timing columns aside).")
+    return summary, lines
+
+
+def shown(page: nbformat.NotebookNode, edition: dict, run: Run, verdicts: pd.DataFrame, *, local: bool) -> None:
+    """Show ``page`` (of ``run``, in the book built from ``edition``) to a reader: its findings (from ``verdicts``,
+    the edition's verdict table, for a page of the edition; judged now for a ``local`` one), its provenance with the
+    edition's banner, folded, and its code folded (:func:`tsinsight.runner.present.present`)."""
+    summary, first = banner(edition, run, local=local)
+    present.drop_volatile(page)
+    lines = execute.provenance(page, run, edition["profile"], first)
+    findings = present.page_findings(run, edition["profile"], None if local else verdicts)
+    present.present(page, run.notebook, summary, lines, findings)
 
 
 def render(profile: str) -> list[str]:
-    """Fill ``book/generated/`` from the reference edition where no page of ``profile`` was executed locally."""
+    """Fill ``book/generated/`` from the reference edition where no page of ``profile`` was executed locally, each
+    page shown with its findings (from the edition's verdict table) and its provenance with the edition's banner."""
     edition = provenance(profile)
     if edition is None:
         raise ValueError(f"no reference edition for profile {profile!r} in {edition_dir(profile)}")
+    verdicts = pd.read_csv(edition_dir(profile) / "verdicts.csv")
     rendered = []
     # every data set of the edition, whether or not its data are on this machine: a reader needs none to read the book
     for run in plan.book_runs(data.available(), profile=profile):
@@ -229,8 +279,8 @@ def render(profile: str) -> list[str]:
         page = nbformat.read(run.output if local else source, as_version=4) if (local or source.exists()) else None
         if page is None:
             continue
-        page.cells = [cell for cell in page.cells if MARK not in cell.get("source", "")]
-        page.cells.insert(1, nbformat.v4.new_markdown_cell(banner(edition, run, local=local)))
+        bring_figures_back(page, edition_dir(profile) / "figures")
+        shown(page, edition, run, verdicts, local=local)
         if not local:
             page.metadata.setdefault("tsinsight", {})["edition"] = edition["commit"]
             rendered.append(str(run))

@@ -7,10 +7,11 @@ what the runner adds to it:
 - its title, from the notebook's title pattern (``"title": "{label} — training and Table 3"`` in its metadata,
   ``{label}`` being the paper's name of the data set, any other field one of the run's parameters): a notebook
   executed once per data set needs a title per page, since the title is the page's entry in the sidebar;
-- under the provenance box (the cell that calls ``page_header``) a box with the page's source and the one
-  ``make notebook`` line that executes it again, and under the title the runtime;
-- the default-parameters cell removed and the injected one folded, and the page's stamp
-  (:func:`tsinsight.runner.stamps.run_inputs`).
+- the default-parameters cell removed, and the page's stamp (:func:`tsinsight.runner.stamps.run_inputs`) with its
+  runtime;
+- how a reader sees it (:mod:`tsinsight.runner.present`): what it found under its title, then one folded block of
+  provenance (the notebook's provenance box, the runtime, the page's source and the one ``make notebook`` line that
+  executes it again), its code folded.
 
 :func:`serially` executes runs one after another and :func:`report` prints their progress, whichever executor
 produced them (:mod:`tsinsight.runner.grid` is the other).
@@ -28,7 +29,7 @@ import papermill
 from papermill.exceptions import PapermillExecutionError
 
 from tsinsight import artifacts, paper
-from tsinsight.runner import html, plan
+from tsinsight.runner import html, plan, present
 from tsinsight.runner.parameters import as_cli, check_parameters
 from tsinsight.runner.plan import Run
 from tsinsight.runner.stamps import run_inputs, why_stale
@@ -113,33 +114,50 @@ def rerun_command(notebook: str, parameters: dict, profile: str) -> str:
     return f"make notebook NB={notebook}" + (f' P="{assignments}"' if assignments else "") + f" PROFILE={profile}"
 
 
-def source_markdown(notebook: str, parameters: dict, profile: str) -> str:
-    """The "source and re-run" box: a download link to ``notebooks/<notebook>.ipynb`` and the re-run line."""
+def source_lines(notebook: str, parameters: dict, profile: str) -> list[str]:
+    """Where the page comes from and how to execute it again: a download link to ``notebooks/<notebook>.ipynb`` and
+    the ``make notebook`` line (Markdown lines of the page's provenance)."""
     # A leading "/" makes the path relative to the book's folder, wherever the page sits under generated/.
     link = f"{{download}}`notebooks/{notebook}.ipynb </../notebooks/{notebook}.ipynb>`"
-    return (
-        ":::{admonition} Source and re-run\n:class: tip\n"
+    return [
+        "",
         f"This page is the notebook {link} executed by papermill. To execute it again with the same parameters "
-        "(from the repository's top folder):\n\n"
-        f"```bash\n{rerun_command(notebook, parameters, profile)}\n```\n:::\n"
-    )
+        "(from the repository's top folder):",
+        "",
+        f"```bash\n{rerun_command(notebook, parameters, profile)}\n```",
+    ]
 
 
-def _runtime_markdown(run: Run, profile: str, seconds: float, cached_at_start: int = 0) -> str:
-    given = f" and parameters {', '.join(f'`{k}={v!r}`' for k, v in run.parameters.items())}" if run.parameters else ""
+def runtime_line(seconds: float | None, cached_at_start: int = 0) -> str:
+    """The page's runtime as a line of its provenance, saying when its build read artifacts of earlier builds."""
     reused = (
         f" Its build began with {cached_at_start} artifacts (models, attributions …) that earlier builds had computed, "
         "read instead of computed again: this is not a clean build's time."
         if cached_at_start
         else ""
     )
-    return f"*This page was executed by `make book` in {seconds:.0f} s with profile `{profile}`{given}.{reused}*"
+    took = f"executed by `make book` in {seconds:.0f} s." if seconds else "executed by `make book`."
+    return f"- **Runtime:** {took}{reused}"
 
 
-def _tag(cell, tag: str) -> None:
-    tags = cell.metadata.get("tags", [])
-    if tag not in tags:
-        cell.metadata["tags"] = [*tags, tag]
+def provenance(page: nbformat.NotebookNode, run: Run, profile: str, first: list[str] = ()) -> list[str]:
+    """The provenance lines of an executed ``page``: ``first`` (an edition's), the notebook's provenance box, the
+    runtime and the source and re-run line."""
+    stamp = page.metadata.get("tsinsight", {})
+    return [
+        *first,
+        *present.take_header(page),
+        runtime_line(stamp.get("seconds"), stamp.get("cached_at_start", 0)),
+        *source_lines(run.notebook, run.parameters, profile),
+    ]
+
+
+def local_summary(page: nbformat.NotebookNode, profile: str) -> str:
+    """The visible provenance line of a page executed on this machine: profile, commit, date."""
+    when = present.executed(present.take_header(page))
+    return f"Profile `{profile}` · executed on this machine" + (
+        f" at commit {when['commit']} · {when['date']}" if when else ""
+    )
 
 
 def finish(
@@ -150,22 +168,19 @@ def finish(
     inputs: dict[str, str],
     cached_at_start: int = 0,
 ) -> None:
-    """Give the executed ``page`` its title, its source and re-run box, its runtime (and the artifacts its build began
-    with) and its stamp ``inputs``."""
+    """Give the executed ``page`` its title, its stamp ``inputs`` with its runtime (and the artifacts its build began
+    with), and show it (:mod:`tsinsight.runner.present`): what it found, its provenance folded, its code folded."""
     title = page_title(page, run.parameters)  # first: the stamp replaces the metadata that holds the pattern
     if title is not None:
         set_title(page, title)
     for cell in page.cells:
-        tags = cell.metadata.get("tags", [])
-        if "injected-parameters" in tags:
-            _tag(cell, "hide-input")
-        elif "parameters" in tags:
-            _tag(cell, "remove-cell")
-    header = next((i for i, cell in enumerate(page.cells) if "page_header(" in cell.source), 0)
-    page.cells.insert(header + 1, nbformat.v4.new_markdown_cell(source_markdown(run.notebook, run.parameters, profile)))
-    page.cells.insert(1, nbformat.v4.new_markdown_cell(_runtime_markdown(run, profile, seconds, cached_at_start)))
+        if "parameters" in cell.metadata.get("tags", []):  # the defaults; the injected values are in the re-run line
+            present.tag(cell, "remove-cell")
     # the runtime and the cache it began with are provenance, not inputs
     page.metadata["tsinsight"] = {**inputs, "seconds": round(seconds, 1), "cached_at_start": cached_at_start}
+    present.drop_volatile(page)
+    lines = provenance(page, run, profile)
+    present.present(page, run.notebook, local_summary(page, profile), lines, present.page_findings(run, profile))
 
 
 # ---- progress ----

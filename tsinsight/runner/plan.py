@@ -7,8 +7,12 @@ Every notebook declares in its own metadata what the plan needs to know about it
         "datasets": "all",                                  # one page per data set: "all", or a list of names
         "writes": ["accuracy_{dataset}", "weights_{dataset}"],  # the result tables it writes
         "reads": ["accuracy_"],                             # prefixes of the result tables it reads ("*": all)
-        "claims": {"Table 3": "accuracy_"}                  # the paper's claims judged from its tables
+        "claims": {"Table 3": "accuracy_"},                 # the paper's claims judged from its tables
+        "findings": ["Table 3"]                             # what the page's "What this page found" box shows
     }}
+
+``findings`` (:mod:`tsinsight.runner.present`) defaults to the figures of ``claims``; ``"all"`` (every claim, counted)
+or ``{"section": "In short"}`` (a page without a claim: its section of that heading comes first) are the others.
 
 A notebook without ``datasets`` is one page. One declared ``"optional": true`` (the page of a user's own model) is not
 executed by ``make book``: its page exists once ``make notebook`` has executed it, and later builds keep it. The pages are executed in the reading order of ``book/_toc.yml``,

@@ -1,0 +1,142 @@
+"""Issue 36: every page opens on what it found, its provenance folded, its code one click away, no machine path."""
+
+import sys
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+from tsinsight.runner import edition, plan, present
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tools"))
+import page_check  # noqa: E402
+
+
+def cell(source, tags=(), outputs=()):
+    made = new_code_cell(source, metadata={"tags": list(tags)} if tags else {})
+    made.outputs = list(outputs)
+    return made
+
+
+def shown(text):
+    return new_output("display_data", data={"text/plain": text})
+
+
+def test_code_is_folded_plumbing_removed_and_a_saves_path_dropped():
+    saved = new_output("execute_result", data={"text/plain": "PosixPath('/tmp/ed/artifacts/results/cpu/x.csv')"})
+    page = new_notebook(
+        cells=[
+            new_markdown_cell("# A page"),
+            cell("import numpy as np\nfrom tsinsight import results\nbudget = get_profile(profile)"),
+            cell("page_header(profile)", tags=["hide-input"]),
+            cell("table = compute()\ntable", outputs=[shown("a table")]),
+            cell("curves = compute()"),
+            cell("costs = compute()\nresults.save('costs', costs, profile)", outputs=[saved]),
+            cell("import pandas as pd\ndisplay(pd.DataFrame())", outputs=[shown("a frame")]),
+            cell("%matplotlib inline"),
+            cell("kept()", tags=["remove-input"], outputs=[shown("kept")]),
+        ]
+    )
+    present.fold_code(page, "train")
+    tags = [c.metadata.get("tags") for c in page.cells[1:]]
+    assert tags == [["remove-cell"], ["remove-cell"], ["hide-input"], ["hide-input"], ["hide-input"], ["hide-input"],
+                    ["hide-input"], ["remove-input"]]  # fmt: skip
+    assert page.cells[5].outputs == [], "a cell ending in save(...) shows no path"
+    assert present.unfolded_cells(page, "train") == []
+    assert present.machine_paths(present.shown_text(page)) == []
+    before = nbformat.writes(page)
+    present.fold_code(page, "train")
+    assert nbformat.writes(page) == before, "folding twice changes nothing"
+
+
+def test_pages_whose_subject_is_code_keep_it_and_an_unfolded_cell_is_found():
+    page = new_notebook(
+        cells=[new_markdown_cell("# Quick start"), cell("model = fit()"), cell("seed = 1", ["injected-parameters"])]
+    )
+    present.fold_code(page, "quickstart")
+    assert page.cells[1].metadata.get("tags") is None and present.unfolded_cells(page, "quickstart") == []
+    assert page.cells[2].metadata.tags == ["injected-parameters", "remove-cell"], "named by the re-run line"
+    assert present.unfolded_cells(page, "train") == [1]
+
+
+def test_machine_paths_are_found_and_urls_and_relative_paths_are_not():
+    assert present.machine_paths("saved to /tmp/ed/artifacts/x.csv") == ["/tmp/ed/artifacts/x.csv"]
+    assert present.machine_paths("PosixPath('results/x.csv')") == ["PosixPath("]
+    assert present.machine_paths(r"read C:\Users\me\data") == [r"C:\Users\me\data"]
+    clean = "see https://ubicomp.eti.uni-siegen.de/home/datasets/ and results/cpu/x.csv, zero/lerf, 5 s/1000"
+    assert present.machine_paths(clean) == []
+
+
+def test_the_findings_box_lists_the_claims_or_counts_every_one():
+    table = pd.DataFrame(
+        dict(figure=["Table 3", "Table 3", "Fig. 4"], dataset=["ford_a", "ford_a", "all"],
+             claim=["Acc.", "Keeps.", "Ranks first."], ours=["90.2 %", "+0.8 points", "rank 7"],
+             verdict=["not comparable", "reproduced", "not reproduced"])
+    )  # fmt: skip
+    box = present.findings_markdown(table.iloc[:2])
+    assert "What this page found" in box and "- **[+] reproduced** — FordA: Keeps. Ours: +0.8 points." in box
+    counted = present.findings_markdown(table, everything=True)
+    assert "**3 claims of the paper:** 1 reproduced, 1 not reproduced, 1 not comparable." in counted
+    assert "- Fig. 4: 1 not reproduced" in counted and present.findings_markdown(table.iloc[:0]) is None
+
+
+def test_a_section_declared_as_the_findings_comes_first(monkeypatch):
+    monkeypatch.setattr(plan, "declaration", lambda notebook: {"findings": {"section": "In short"}})
+    page = new_notebook(
+        cells=[
+            new_markdown_cell("# Later"),
+            new_markdown_cell("## Where"),
+            cell("where()"),
+            new_markdown_cell("## In short\n\nText."),
+            cell("short()", outputs=[shown("ranks")]),
+            new_markdown_cell("## Mean ranks"),
+        ]  # fmt: skip
+    )
+    for _ in range(2):  # presenting twice gives the same page
+        present.present(page, "later_explainers", "Profile `cpu`", ["- **Runs:** 2"])
+        sources = [c.source.splitlines()[0] for c in page.cells]
+        assert sources == ["# Later", "## In short", "short()", present.PROVENANCE_MARK, "## Where", "where()",
+                           "## Mean ranks"]  # fmt: skip
+
+
+def committed_runs():
+    pages = edition.edition_dir("cpu") / "pages"
+    for path in sorted(pages.rglob("*.ipynb")):
+        parts = path.relative_to(pages).with_suffix("").parts
+        yield path, plan.Run(parts[0], {"dataset": parts[1]} if len(parts) > 1 else {})
+
+
+@pytest.mark.skipif(edition.provenance("cpu") is None, reason="no committed cpu edition")
+def test_every_page_of_the_committed_edition_is_shown_folded_and_without_a_machine_path():
+    kept = edition.provenance("cpu")
+    verdicts = pd.read_csv(edition.edition_dir("cpu") / "verdicts.csv")
+    problems, seen = {}, 0
+    for path, run in committed_runs():
+        page = nbformat.read(path, as_version=4)
+        edition.shown(page, kept, run, verdicts, local=False)
+        seen += 1
+        unfolded = present.unfolded_cells(page, run.notebook)
+        paths = present.machine_paths(present.shown_text(page))
+        if unfolded or paths:
+            problems[str(run)] = (unfolded, paths)
+        assert sum(present.PROVENANCE_MARK in c.get("source", "") for c in page.cells) == 1
+        assert "papermill" not in page.metadata, "papermill's paths and times are not kept"
+    assert seen >= 30 and problems == {}
+
+
+def test_the_html_check_finds_an_unfolded_cell_and_a_path_but_not_a_folded_one():
+    folded = '<div class="cell tag_hide-input"><details><summary>Show</summary><div class="cell_input">x</div></details></div>'
+    unfolded = '<div class="cell"><div class="cell_input">y = 1</div></div>'
+    page = Path("generated/train/ford_a.html")
+    assert page_check.page_problems(f"<article>{folded}</article>", page) == []
+    assert page_check.page_problems(f"<article>{unfolded}</article>", Path("generated/quickstart.html")) == []
+    found = page_check.page_problems(f"<article>{unfolded}<p>wrote /tmp/ed/x.csv</p></article>", page)
+    assert found == [
+        "1 code cell(s) shown unfolded (tag them hide-input or remove-cell)",
+        "machine path(s): /tmp/ed/x.csv",
+    ]
+    example = "<article><pre>export TSINSIGHT_DATA_MIRROR=/shared/data</pre></article>"
+    assert page_check.page_problems(example, Path("cluster.html")) == [], "a hand-written page's example command"
