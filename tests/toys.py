@@ -19,8 +19,9 @@ def toy_dataset(n_train=192, n_val=64, n_test=64, channels=3, length=24, seed=0,
     return Dataset(name, split(n_train), split(n_val), split(n_test), 2, channels, length, **details)
 
 
-def toy_exploration(name="toy", rungs=3, series=2, channels=2, length=20, methods=("tsinsight", "gradient", "random"),
-                    chosen=1, seed=0) -> dict:
+def toy_exploration(
+    name="toy", rungs=3, series=2, channels=2, length=20, methods=("tsinsight", "gradient", "random"), chosen=1, seed=0
+) -> dict:
     """What ``experiments.explore.explorer_data`` returns, made up: every rung's output and every method differ."""
     import pandas as pd
 

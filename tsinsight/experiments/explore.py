@@ -107,6 +107,9 @@ def explorer_data(
     - ``methods`` (names, ``none`` left out), ``attributions`` ``(methods, series, channels, length)``: :func:`normalised`;
     - ``curves``: the suppression curves averaged over runs (``method, level, accuracy``), ``none`` included.
     """
+    missing = sorted(set(METHODS) - set(curves["method"]))
+    if missing:
+        raise ValueError(f"the suppression table of {name} lacks the methods {missing}: run its suppression page again")
     profile = get_profile(profile)
     tuning = zoo.tuned(name, profile, kind)
     if tuning.table.empty:
@@ -133,9 +136,6 @@ def explorer_data(
         for method in methods
     ])  # fmt: skip
 
-    missing = sorted(set(METHODS) - set(curves["method"]))
-    if missing:
-        raise ValueError(f"the suppression table of {name} lacks the methods {missing}: run its suppression page again")
     mean_curves = curves.groupby(["method", "level"], sort=False)["accuracy"].mean().reset_index()
     ladder = tuning.table.reset_index(drop=True)
     return dict(
@@ -156,4 +156,3 @@ def explorer_data(
         attributions=normalised(attributions.reshape(-1, *x.shape[1:])).reshape(attributions.shape),
         curves=mean_curves,
     )
-
