@@ -27,6 +27,7 @@ MAX_BYTES = 5_000_000  # the page's budget: Bokeh's library (1.7 MB) and the dat
 NAMES = dict(dataset="explore-dataset", series="explore-series", rung="explore-rung", method="explore-method",
              output="explore-output", attribution="explore-attribution", curve="explore-curve")  # fmt: skip
 CSS_CLASS = "tsinsight-explorer"  # the fragment's outer element
+FIRST_METHOD = "gradient"  # the method shown first: the plainest gradient-based one
 
 
 def _store(exploration: dict) -> dict:
@@ -98,8 +99,9 @@ def explorer_layout(explorations: list[dict]):
     series = Select(title="test series", options=[], value="0", name=NAMES["series"], sizing_mode="stretch_width")
     rung = Slider(title="rung of the tuning ladder", start=1, end=max(len(first["ladder"]), 2), step=1,
                   value=int(first["chosen_rung"]) + 1, name=NAMES["rung"], sizing_mode="stretch_width")  # fmt: skip
-    method = Select(title="attribution method", options=[(m, method_label(m)) for m in methods if m != "tsinsight"],
-                    value=next(m for m in methods if m != "tsinsight"), name=NAMES["method"],
+    others = [m for m in methods if m != "tsinsight"]
+    method = Select(title="attribution method", options=[(m, method_label(m)) for m in others],
+                    value=FIRST_METHOD if FIRST_METHOD in others else others[0], name=NAMES["method"],
                     sizing_mode="stretch_width")  # fmt: skip
 
     inputs, output = _lines("explore-input"), _lines(NAMES["output"])
@@ -140,7 +142,8 @@ def explorer_layout(explorations: list[dict]):
         args=dict(store=store, dataset=dataset, series=series, rung=rung, method=method, inputs=inputs, output=output,
                   attribution=attribution, reference=reference, curve=curve, reference_curve=reference_curve,
                   clean_curve=clean_curve, ladder=ladder, shown=shown, attributions=attributions, rung_text=rung_text,
-                  ladder_table=ladder_table, method_text=method_text, method_curve=method_curve.glyph, labels={m: method_label(m) for m in methods},
+                  ladder_table=ladder_table, method_text=method_text, method_curve=method_curve.glyph,
+                  method_legends=[attributions.legend[0].items[0], curves.legend[0].items[0]], labels={m: method_label(m) for m in methods},
                   colors={m: method_color(m) for m in [*methods, "input"]}),
         code=_UPDATE_JS,
     )  # fmt: skip
@@ -258,6 +261,7 @@ curve.data = pick(m);
 reference_curve.data = pick("tsinsight");
 clean_curve.data = pick("none");
 method_curve.line_color = color;
+for (const item of method_legends) { item.label = {value: get(labels, m)}; }
 const auc = (name) => get(get(curves, name), "auc").toFixed(3);
 method_text.text = `<p>Area under the suppression curve (higher: the points it ranks first keep the prediction ` +
     `alive longer): <b>${get(labels, m)} ${auc(m)}</b>, TSInsight ${auc("tsinsight")}.</p>`;
