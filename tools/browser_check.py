@@ -116,17 +116,18 @@ Promise.race([Promise.all(settled), limit]).then(() => requestAnimationFrame(() 
 # a reader uses, and the line sources each redraws.
 EXPLORER_MODELS = {"rung": "explore-rung", "method": "explore-method", "drawn_by_rung": "explore-output",
                    "drawn_by_method": "explore-attribution"}  # fmt: skip
-# Waits (10 s at most) for the explorer's first drawing, then reports its slider and menu (their values and the
+EXPLORER_WAIT_S = 10  # the longest the explorer may take to draw first
+# Waits (EXPLORER_WAIT_S at most) for the explorer's first drawing, then reports its slider and menu (their values and the
 # elements a reader acts on, inside Bokeh's shadow DOM) and the lines they drive. null: it never drew.
 _EXPLORER_STATE_JS = """
-const names = arguments[0];
+const [names, wait_ms] = [arguments[0], arguments[1]];
 const done = arguments[arguments.length - 1];
 const started = Date.now();
 const poll = () => {
     const doc = window.Bokeh && Bokeh.documents.find((d) => d.get_model_by_name(names.rung));
     const drawn = doc && doc.get_model_by_name(names.drawn_by_rung);
     if (!doc || !drawn || drawn.data.ys.length === 0) {
-        if (Date.now() - started > 10000) done(null); else setTimeout(poll, 50);
+        if (Date.now() - started > wait_ms) done(null); else setTimeout(poll, 50);
         return;
     }
     const rung = doc.get_model_by_name(names.rung), method = doc.get_model_by_name(names.method);
@@ -380,11 +381,11 @@ def explorer_problems(driver) -> list[str]:
     from selenium.webdriver.support.ui import Select
 
     def state():
-        return driver.execute_async_script(_EXPLORER_STATE_JS, EXPLORER_MODELS)
+        return driver.execute_async_script(_EXPLORER_STATE_JS, EXPLORER_MODELS, 1000 * EXPLORER_WAIT_S)
 
     before = state()
     if before is None:
-        return ["the explorer drew nothing within 10 s"]
+        return [f"the explorer drew nothing within {EXPLORER_WAIT_S} s"]
     before["handle"].send_keys(Keys.ARROW_LEFT if before["rung"] > before["start"] else Keys.ARROW_RIGHT)
     moved = state()
     problems = []

@@ -112,8 +112,6 @@ def explorer_data(
         raise ValueError(f"the suppression table of {name} lacks the methods {missing}: run its suppression page again")
     profile = get_profile(profile)
     tuning = zoo.tuned(name, profile, kind)
-    if tuning.table.empty:
-        raise ValueError(f"the tuning sweep of {name} holds no rung: run the training page of {name} first")
     rungs = zoo.fit_sweep(name, profile, tuning.grid, kind, RUN)
     data = zoo.dataset(name, profile)
     evaluated = zoo.evaluation_set(name, profile)
