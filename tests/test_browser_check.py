@@ -7,6 +7,7 @@ import nbformat
 import numpy as np
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+from toys import toy_exploration
 
 from tools import browser_check
 from tools.browser_check import (
@@ -22,6 +23,7 @@ from tools.browser_check import (
     source_notebook,
     title_problems,
 )
+from tsinsight import explorer
 
 PAGE = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>{title}</title></head>
 <body><nav>{nav}</nav><article style="width: 600px">{body}</article></body></html>"""
@@ -282,3 +284,34 @@ def test_real_browser_passes_clean_pages_and_catches_each_problem(tmp_path, caps
     assert main([str(html), "--no-progress", "--require"]) == 1
     out = capsys.readouterr().out
     assert "FAIL: throws.html: console error:" in out and "FAIL: index.html" not in out
+
+
+def test_the_check_drives_the_explorer_by_the_names_it_gives_its_models():
+    names = explorer.NAMES
+    assert browser_check.EXPLORER_MODELS == {"rung": names["rung"], "method": names["method"],
+                                             "drawn_by_rung": names["output"], "drawn_by_method": names["attribution"]}  # fmt: skip
+    assert f'document.querySelector(".{explorer.CSS_CLASS}")' in browser_check._INSPECT_PAGE_JS
+
+
+@pytest.mark.skipif(not browser_check.CHROMIUM.is_file(), reason="needs /usr/bin/chromium (apt-get install chromium)")
+def test_real_browser_moves_the_explorers_slider_and_picks_another_method(tmp_path, monkeypatch):
+    if not browser_check.CHROMEDRIVER.is_file():
+        pytest.skip("needs /usr/bin/chromedriver (apt-get install chromium-driver)")
+    html = tmp_path / "html"
+    working = explorer.explorer_html([toy_exploration("one"), toy_exploration("two", rungs=4, channels=1, seed=1)])
+    frozen = toy_exploration("one")  # every rung draws the same output, every method the same attribution
+    frozen["outputs"][:] = frozen["outputs"][0]
+    frozen["attributions"][:] = frozen["attributions"][0]
+    write(html / "index.html", page(working))
+    write(html / "frozen.html", page(explorer.explorer_html([frozen])))
+    write(html / "throws.html", page(working.replace("const d = get(store, dataset.value);", "const d = undefined.x;")))
+
+    monkeypatch.setattr(browser_check, "EXPLORER_WAIT_S", 3)  # the page that throws never draws: fail it sooner
+    results = {r.page: r for r in check_book(html, progress=False)}
+    assert results["index.html"].ok, results["index.html"]
+    assert results["frozen.html"].problems == [
+        "moving the explorer's slider from 2 to 1 changed nothing drawn",
+        "picking random instead of gradient in the explorer changed nothing drawn",
+    ]
+    assert "the explorer drew nothing within 3 s" in results["throws.html"].problems
+    assert any(p.startswith("console error:") for p in results["throws.html"].problems)

@@ -19,10 +19,10 @@ PACKAGE = Path(tsinsight.__file__).parent
 # The library: what a researcher uses on their own model. It must not reach into the book's side.
 LIBRARY = ["data", "models", "training", "checks", "explainer", "tuning", "stacking", "attribution", "evaluation",
            "artifacts", "paper"]  # fmt: skip
-BOOK_SIDE = {"zoo", "experiments", "claims", "results", "report", "runner", "book", "plotting", "profiles"}
+BOOK_SIDE = {"zoo", "experiments", "claims", "results", "report", "runner", "book", "plotting", "profiles", "explorer"}
 # (matplotlib is not among them: Captum itself needs it.)
 BOOK_TOOLS = ["papermill", "nbformat", "distributed", "dask", "jupyter_book", "sphinx", "seaborn",
-              "IPython", "yaml", "scikit_posthocs", "ipykernel"]  # fmt: skip
+              "IPython", "yaml", "scikit_posthocs", "ipykernel", "bokeh"]  # fmt: skip
 
 
 def _module_name(path: Path) -> str:

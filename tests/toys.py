@@ -17,3 +17,35 @@ def toy_dataset(n_train=192, n_val=64, n_test=64, channels=3, length=24, seed=0,
         return Split(x, y)
 
     return Dataset(name, split(n_train), split(n_val), split(n_test), 2, channels, length, **details)
+
+
+def toy_exploration(
+    name="toy", rungs=3, series=2, channels=2, length=20, methods=("tsinsight", "gradient", "random"), chosen=1, seed=0
+) -> dict:
+    """What ``experiments.explore.explorer_data`` returns, made up: every rung's output and every method differ."""
+    import pandas as pd
+
+    from tsinsight.experiments.explore import rung_verdicts
+    from tsinsight.tuning import COLUMNS
+
+    rng = np.random.default_rng(seed)
+    ladder = pd.DataFrame({column: np.linspace(0.1, 0.9, rungs) for column in COLUMNS})
+    ladder = ladder.assign(gamma=1.0, beta=[1e-3 * 3**i for i in range(rungs)], ratio=[0.1 * 3**i for i in range(rungs)],
+                           epochs=20, converged=True, accurate=[i <= chosen for i in range(rungs)], aligned=True,
+                           accuracy_change=-0.001, accuracy_change_low=[-0.005 - 0.01 * i for i in range(rungs)],
+                           sign_agreement=0.9, kept_correlation=0.8, n_judged=64)  # fmt: skip
+    ladder["qualifies"] = ladder["accurate"]
+    ladder["chosen"] = ladder.index == chosen
+    levels = np.linspace(0, 1, 5)
+    curves = pd.DataFrame([dict(method=m, level=level, accuracy=1 - level * (i + 1) / 10)
+                           for i, m in enumerate(["none", *methods]) for level in levels])  # fmt: skip
+    x = rng.normal(size=(series, channels, length)).astype(np.float32)
+    return dict(
+        dataset=name, label=name.title(), channels=[f"c{c}" for c in range(channels)], classes=["a", "b"],
+        series=list(range(0, 2 * series, 2)), y=np.arange(series) % 2, x=x,
+        ladder=ladder.assign(verdict=rung_verdicts(ladder, False)), chosen_rung=chosen, fell_back=False,
+        outputs=np.stack([x * (rungs - i) / rungs for i in range(rungs)]).astype(np.float32),
+        near_zero=rng.uniform(size=(rungs, series)), predictions=rng.integers(0, 2, size=(rungs, series)),
+        methods=list(methods), attributions=rng.uniform(size=(len(methods), series, channels, length)).astype(np.float32),
+        curves=curves,
+    )  # fmt: skip

@@ -17,7 +17,10 @@ system ``chromedriver``) and fails, listing each page and its problem, when
   ``scrollWidth`` exceeds its width, so the reader would have to scroll the page sideways (wide tables must scroll
   inside their own box instead; see :func:`overflow_problem`, which names the first element that sticks out);
 * its ``<title>`` is empty or the same as another page's (:func:`title_problems`): the title is the page's entry
-  in the sidebar and the browser's tab (a page that redirects, like Jupyter Book's ``index.html``, is skipped).
+  in the sidebar and the browser's tab (a page that redirects, like Jupyter Book's ``index.html``, is skipped);
+* it holds the Explore page's explorer (:mod:`tsinsight.explorer`) and the explorer does not answer the reader
+  (:func:`explorer_problems`): moving its slider with the keyboard and picking another method in its menu must each
+  change the data it draws, with no console error and no request outside the site afterwards either.
 
 Pages checked: every ``*.html`` file of the tree except those in the asset folders ``_static`` (theme files),
 ``_sources`` (copies of the sources), ``_images`` and ``_downloads``. The generated ``genindex.html``,
@@ -100,11 +103,44 @@ Promise.race([Promise.all(settled), limit]).then(() => requestAnimationFrame(() 
         article_images: article.querySelectorAll("img").length,
         requests: performance.getEntriesByType("resource").map((entry) => entry.name),
         title: document.title,
+        explorer: document.querySelector(".tsinsight-explorer") !== null,
         raw_math: Array.from(document.querySelectorAll(".math")).filter((el) => !el.querySelector("mjx-container")).length,
         layout: {scroll_width: article.scrollWidth, width: article.clientWidth,
                  culprit: sticking ? `<${sticking.tagName.toLowerCase()} class="${sticking.className}">` : null},
     });
 }));
+"""
+
+
+# The explorer's Bokeh models by name (tsinsight.explorer.NAMES; a test keeps the two in step): the slider and the menu
+# a reader uses, and the line sources each redraws.
+EXPLORER_MODELS = {"rung": "explore-rung", "method": "explore-method", "drawn_by_rung": "explore-output",
+                   "drawn_by_method": "explore-attribution"}  # fmt: skip
+EXPLORER_WAIT_S = 10  # the longest the explorer may take to draw first
+# Waits (EXPLORER_WAIT_S at most) for the explorer's first drawing, then reports its slider and menu (their values and the
+# elements a reader acts on, inside Bokeh's shadow DOM) and the lines they drive. null: it never drew.
+_EXPLORER_STATE_JS = """
+const [names, wait_ms] = [arguments[0], arguments[1]];
+const done = arguments[arguments.length - 1];
+const started = Date.now();
+const poll = () => {
+    const doc = window.Bokeh && Bokeh.documents.find((d) => d.get_model_by_name(names.rung));
+    const drawn = doc && doc.get_model_by_name(names.drawn_by_rung);
+    if (!doc || !drawn || drawn.data.ys.length === 0) {
+        if (Date.now() - started > wait_ms) done(null); else setTimeout(poll, 50);
+        return;
+    }
+    const rung = doc.get_model_by_name(names.rung), method = doc.get_model_by_name(names.method);
+    done({
+        rung: rung.value, start: rung.start, method: method.value,
+        options: method.options.map((option) => (Array.isArray(option) ? option : [option, option])),
+        by_rung: JSON.stringify(drawn.data.ys),
+        by_method: JSON.stringify(doc.get_model_by_name(names.drawn_by_method).data.ys),
+        handle: Bokeh.index.find_one(rung).shadow_el.querySelector(".noUi-handle"),
+        select: Bokeh.index.find_one(method).shadow_el.querySelector("select"),
+    });
+};
+poll();
 """
 
 
@@ -324,12 +360,49 @@ def check_page(driver, html_dir: str | os.PathLike, page: Path, required_figures
         result.problems.append(
             f"shows {seen['article_images']} image(s) but its notebook has {required_figures} figure output(s)"
         )
+    if seen["explorer"]:
+        result.problems += explorer_problems(driver)
+        result.problems += _console_findings(driver.get_log("browser"))
+        after = driver.execute_script("return performance.getEntriesByType('resource').map((entry) => entry.name)")
+        result.problems += [f"request outside the site: {url}" for url in outside_requests(after, html_dir)
+                            if url not in seen["requests"]]  # fmt: skip
     if seen["raw_math"]:
         result.problems.append(f"{seen['raw_math']} equation(s) not typeset by MathJax (shown as raw TeX)")
     overflow = overflow_problem(seen["layout"])
     if overflow:
         result.problems.append(overflow)
     return result
+
+
+def explorer_problems(driver) -> list[str]:
+    """What is wrong with the explorer on the page loaded in ``driver``, used as a reader would: its slider moved one
+    step with the keyboard, another method picked in its menu; each must change the lines it drives."""
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import Select
+
+    def state():
+        return driver.execute_async_script(_EXPLORER_STATE_JS, EXPLORER_MODELS, 1000 * EXPLORER_WAIT_S)
+
+    before = state()
+    if before is None:
+        return [f"the explorer drew nothing within {EXPLORER_WAIT_S} s"]
+    before["handle"].send_keys(Keys.ARROW_LEFT if before["rung"] > before["start"] else Keys.ARROW_RIGHT)
+    moved = state()
+    problems = []
+    if moved["rung"] == before["rung"]:
+        problems.append("the explorer's slider did not move under the keyboard")
+    elif moved["by_rung"] == before["by_rung"]:
+        problems.append(f"moving the explorer's slider from {before['rung']} to {moved['rung']} changed nothing drawn")
+    other, label = next((option for option in moved["options"] if option[0] != moved["method"]), (None, None))
+    if other is None:
+        return [*problems, "the explorer's method menu offers a single method"]
+    Select(moved["select"]).select_by_visible_text(label)  # Bokeh's <option>s carry the labels, not the values
+    picked = state()
+    if picked["method"] != other:
+        problems.append(f"picking {other} in the explorer's method menu did not take")
+    elif picked["by_method"] == moved["by_method"]:
+        problems.append(f"picking {other} instead of {moved['method']} in the explorer changed nothing drawn")
+    return problems
 
 
 def check_book(

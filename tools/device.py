@@ -34,8 +34,10 @@ ROOT = Path(__file__).resolve().parents[1]
 WHEELS, MIRROR = ROOT / ".whl", ROOT / ".mirror"
 # What the book executes with (besides the package's core dependencies) and the GPU machine lacks: their whole
 # dependency closure is read from this machine's environment, less what the GPU machine has already.
-ROOTS = ("captum", "papermill", "ipykernel", "nbformat", "pyyaml", "filelock", "dask", "distributed", "tqdm")
-ON_DEVICE = {"torch", "numpy", "pandas", "scipy", "scikit-learn", "matplotlib", "seaborn", "tqdm", "h5py", "pip"}
+ROOTS = ("captum", "papermill", "ipykernel", "nbformat", "pyyaml", "filelock", "dask", "distributed", "tqdm", "bokeh")
+# (pillow and contourpy come with matplotlib)
+ON_DEVICE = {"torch", "numpy", "pandas", "scipy", "scikit-learn", "matplotlib", "seaborn", "tqdm", "h5py", "pip",
+             "pillow", "contourpy"}  # fmt: skip
 # Left out on purpose: scikit-posthocs and statsmodels (see the docstring); tslearn only downloads data; ipykernel
 # runs without debugpy (5 MB: it only serves a debugger).
 LEFT_OUT = {"scikit-posthocs", "statsmodels", "patsy", "formulaic", "tslearn", "debugpy"}
