@@ -1,0 +1,181 @@
+"""Planted evidence in real series: ``planted_<base>``, a paper data set whose labels come from a planted pattern.
+
+The synthetic set's evidence is a spike, so the largest ``|x|`` *is* the evidence and input magnitude localises
+it by construction. Here the evidence is a pattern that magnitude does not reveal. Every series of the base
+data set (its own train / validation / test splits, each cut to at most :data:`MAX_SERIES` series, stratified by
+the base's class) gets one of two patterns at a random place (uniform over the steps before any zero padding) on
+a random channel (uniform over the series' non-constant channels), and its label is which one
+(:data:`CLASS_NAMES`); the base's own label is discarded. The two patterns are a Hann bump of
+:func:`pattern_width` steps and its negative, a dip: equal energy, told apart by phase (sign) only.
+
+The pattern is blended in so that the window's spread stays the series' own: at a step where the pattern's
+shape is ``s`` (``|s| ≤`` :data:`AMPLITUDE` ``= 1``), the value becomes ``m + sqrt(1 − s²)·(x − m) + s·σ``, with
+``m`` and ``σ`` the series' mean and standard deviation on that channel (over its real steps). The background's
+deviation gives up exactly the variance the pattern brings, so the planted points are no larger than the series'
+own spread and the largest ``|x|`` lands on them at about the rate a window placed at random would catch it (the
+design check, ``tools/check_planted.py``). Adding the pattern instead raised ``|x|`` in the window enough to
+find it two to three times as often as chance (FordA, Character Trajectories). Zero-mean patterns (a chirp
+rising or falling, one sine cycle of either sign, a Ricker wavelet of either sign) were tried first: the book's
+CNN did not learn them on FordA within the ``cpu`` budget (50–70 % after 10 epochs); the bump and dip it learns.
+A bump shifts the series' mean by about ``width / (2·length)`` standard deviations: on the z-normalised UCR sets
+(mean exactly 0) that level carries the label too, a second, global route to it; the check measures it.
+
+Labels are balanced within each base class (so the base class says nothing about the label) and overall (within
+one series). ``evidence`` marks exactly the pattern's points; outside it every value is the base series,
+untouched: putting the base series back removes the evidence and nothing else (:func:`base_splits` gives those
+series). Everything is drawn from ``seed`` (the seed of ``load``, which also draws the base's validation split):
+the same seed gives the same arrays.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from tsinsight.data.dataset import SPLITS, Dataset, Split
+
+# The paper's data sets a planted version exists of: univariate and multivariate, short and long.
+BASES = ("ford_a", "electric_devices", "ecg_thorax", "character_trajectories", "forest_cover")
+PREFIX = "planted_"
+CLASS_NAMES = ["bump", "dip"]
+MAX_SERIES = {"train": 10_000, "val": 5_000, "test": 5_000}  # per split, before planting (Forest Cover has 10⁵)
+WIDTH = 64  # the pattern's width in steps, at most a quarter of the series (see pattern_width)
+AMPLITUDE = 1.0  # the pattern's peak, in standard deviations of the series on the channel it is planted in
+# Bump when the generator's output changes: it is part of the cache's construction key.
+GENERATOR_VERSION = "planted-1"
+
+
+def planted_name(base: str) -> str:
+    """The planted data set's name for ``base``: ``planted_<base>``."""
+    return PREFIX + base
+
+
+def base_name(name: str) -> str:
+    """The base data set of a planted data set's ``name``; a clear error for a name that is not one."""
+    base = name.removeprefix(PREFIX)
+    if not name.startswith(PREFIX) or base not in BASES:
+        raise ValueError(f"unknown planted data set {name!r}: choose one of {[planted_name(b) for b in BASES]}")
+    return base
+
+
+def pattern_width(length: int) -> int:
+    """The pattern's width for series of ``length`` steps: :data:`WIDTH`, at most a quarter of the series."""
+    if isinstance(length, bool) or not isinstance(length, (int, np.integer)) or length < 12:
+        raise ValueError(f"a planted pattern needs series of at least 12 steps; got length {length!r}")
+    return int(min(WIDTH, length // 4))
+
+
+def patterns(width: int) -> np.ndarray:
+    """The two patterns, ``(2, width)``: a Hann bump and its negative, a dip (equal energy, opposite phase).
+
+    The bump is the Hann window of ``width + 2`` points without its two end zeros: no point is 0 and the peak is 1
+    (an even ``width`` misses the centre: just under 1, 0.9994 at 64 steps, 0.996 at 24).
+    """
+    bump = np.hanning(width + 2)[1:-1]
+    return np.stack([bump, -bump])
+
+
+def active_length(x: np.ndarray) -> np.ndarray:
+    """Each series' number of real steps: up to its last step where some channel is not exactly 0 (the zero padding
+    of variable-length sets, e.g. Character Trajectories, does not count)."""
+    nonzero = (x != 0).any(axis=1)
+    return np.where(nonzero.any(axis=1), x.shape[2] - np.argmax(nonzero[:, ::-1], axis=1), 0)
+
+
+def _masked_mean(x: np.ndarray, steps: np.ndarray) -> np.ndarray:
+    return ((x * steps[:, None, :]).sum(axis=2) / steps.sum(axis=1)[:, None])[..., None]
+
+
+def balanced_labels(groups: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Labels 0/1, one per entry of ``groups``: balanced within each group (±1) and overall (±1), else random.
+
+    Members are shuffled within their group, the groups laid end to end and labels alternated along that order
+    from a random first label, so each group and the whole hold as many 0s as 1s to within one.
+    """
+    order = np.lexsort((rng.random(len(groups)), groups))
+    labels = np.empty(len(groups), dtype=np.int64)
+    labels[order] = (np.arange(len(groups)) + rng.integers(2)) % 2
+    return labels
+
+
+def plant(x: np.ndarray, groups: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Plant one pattern in each series of ``x`` ``(n, channels, length)``: ``(planted x, labels, evidence)``.
+
+    ``groups`` (the base's labels) are what the labels are balanced within; ``rng`` draws places, channels and
+    labels. See the module's description.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    if x.ndim != 3 or len(x) == 0:
+        raise ValueError(f"x must be a non-empty array shaped (n, channels, length); got shape {x.shape}")
+    if not np.isfinite(x).all():
+        raise ValueError("x holds NaN or infinite values: a planted pattern's scale would be undefined")
+    if np.shape(groups) != (len(x),):
+        raise ValueError(f"groups must hold one entry per series ({len(x)}); got shape {np.shape(groups)}")
+    n, channels, length = x.shape
+    width = pattern_width(length)
+    active = active_length(x)
+    if (active < width).any():
+        raise ValueError(
+            f"{int((active < width).sum())} series have fewer than {width} steps before their zero padding: "
+            "too short to carry the pattern"
+        )
+    steps_in = np.arange(length)[None, :] < active[:, None]
+    mean = _masked_mean(x, steps_in)  # (n, channels, 1)
+    spread = np.sqrt((((x - mean) ** 2) * steps_in[:, None, :]).sum(axis=2) / active[:, None])
+    usable = spread > 1e-6  # not constant (up to rounding)
+    if not usable.any(axis=1).all():
+        raise ValueError(
+            f"{int((~usable.any(axis=1)).sum())} series are constant on every channel: a pattern scaled to their "
+            "spread would be zero, so their label could not be learnt; drop constant series before planting"
+        )
+    # a channel uniformly among the series' non-constant ones, then a start uniformly within its real steps
+    channel = np.where(usable, rng.random(usable.shape), -1.0).argmax(axis=1)
+    start = np.floor(rng.random(n) * (active - width + 1)).astype(np.int64)
+    labels = balanced_labels(np.asarray(groups), rng)
+    rows, steps = np.arange(n)[:, None], start[:, None] + np.arange(width)
+    shape = AMPLITUDE * patterns(width)[labels]  # (n, width), in units of the series' spread
+    centre = mean[np.arange(n), channel]  # (n, 1)
+    background = x[rows, channel[:, None], steps] - centre
+    planted = x.copy()
+    # the background keeps sqrt(1 − shape²) of its deviation and the pattern fills the rest of the variance
+    planted[rows, channel[:, None], steps] = (
+        centre + np.sqrt(1 - shape**2) * background + shape * spread[np.arange(n), channel][:, None]
+    )
+    evidence = np.zeros(x.shape, dtype=bool)
+    evidence[rows, channel[:, None], steps] = True
+    return planted.astype(np.float32), labels, evidence
+
+
+def base_splits(base: Dataset, seed: int) -> Dataset:
+    """The base data set's splits cut to :data:`MAX_SERIES` (stratified by its class, drawn with ``seed``): the
+    untouched background of ``planted_<base>`` loaded with the same ``seed``."""
+    caps = {f"max_{split}": cap for split, cap in MAX_SERIES.items()}
+    return base.subsample(**caps, seed=seed)
+
+
+def build(base: Dataset, seed: int) -> Dataset:
+    """``planted_<base>`` from the loaded base data set and ``seed`` (each split's stream spawned from it)."""
+    if base.name not in BASES:
+        raise ValueError(f"no planted version of {base.name!r}: choose a base among {list(BASES)}")
+    background = base_splits(base, seed)
+    streams = np.random.SeedSequence([seed, 0x97A17ED]).spawn(len(SPLITS))  # distinct from the base's own draws
+    splits = {}
+    for split_name, stream in zip(SPLITS, streams, strict=True):
+        split = getattr(background, split_name)
+        splits[split_name] = Split(*plant(split.x, split.y, np.random.default_rng(stream)))
+    width = pattern_width(base.length)
+    return replace(
+        base,
+        name=planted_name(base.name),
+        **splits,
+        n_classes=2,
+        class_names=list(CLASS_NAMES),
+        source=f"generated by tsinsight.data.planted ({GENERATOR_VERSION}, seed {seed}) from {base.name}: {base.source}",
+        substitute=False,
+        note=(
+            f"{base.name}'s series (at most {MAX_SERIES['train']}/{MAX_SERIES['val']}/{MAX_SERIES['test']} per "
+            f"split), each with a {width}-step bump or dip of one standard deviation blended in at a random place "
+            "and channel; the label is which of the two"
+        ),
+    )
