@@ -108,15 +108,20 @@ def test_a_planted_set_loads_from_the_mirror_cached_and_reproducible(tmp_path, m
     dataset = data.load(name, mirror=Path(MIRROR), download=False, progress=False)
     base = data.load("character_trajectories", mirror=Path(MIRROR), download=False, progress=False)
     assert (dataset.n_classes, dataset.class_names, dataset.n_channels, dataset.length) == (2, ["bump", "dip"], 3, 206)
-    assert [len(getattr(dataset, s)) for s in ("train", "val", "test")] == [
-        len(base.train),
-        len(base.val),
-        len(base.test),
-    ]
+    k = planted.copies(base)
+    assert k == 3  # 692 training series: each planted three times
+    sizes = [len(getattr(dataset, s)) for s in ("train", "val", "test")]
+    assert sizes == [k * len(base.train), k * len(base.val), k * len(base.test)]
     background = planted.base_splits(base, 0)
     for split in ("train", "val", "test"):
         ours, theirs = getattr(dataset, split), getattr(background, split)
         assert abs(int(ours.y.sum()) * 2 - len(ours)) <= 1
+        per_series = ours.y.reshape(k, -1).sum(axis=0)  # the copies of one series: bumps and dips, 1 or 2 of each
+        assert set(per_series) <= {1, 2}
+        copied = theirs.x.reshape(k, -1, 3, 206)
+        assert np.array_equal(copied[0], copied[2]) and not np.array_equal(
+            ours.x.reshape(k, -1, 3, 206)[0], ours.x.reshape(k, -1, 3, 206)[2]
+        )
         assert (ours.evidence.reshape(len(ours), -1).sum(axis=1) == planted.pattern_width(206)).all()
         assert np.array_equal(np.where(ours.evidence, theirs.x, ours.x), theirs.x)  # background back = base series
     cached = data.load(name, mirror=Path(MIRROR), download=False, progress=False)
