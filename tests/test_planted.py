@@ -94,7 +94,7 @@ def test_unknown_planted_names_and_bases_are_refused():
         data.load("planted_wesad")
     with pytest.raises(ValueError, match="unknown planted data set"):
         planted.base_name("ford_a")
-    assert data.planted_sets() == [planted.planted_name(b) for b in planted.BASES]
+    assert data.planted_sets() == [planted.planted_name(b) for b in planted.BASES] and len(planted.BASES) == 4
     assert "planted_ford_a" not in data.available()  # the paper's eight stay the paper's eight
 
 
