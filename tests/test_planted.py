@@ -23,7 +23,7 @@ def _series(n=60, channels=2, length=80, seed=0, padded=True):
 
 def test_each_series_carries_one_pattern_on_one_channel_within_its_real_steps():
     x, groups = _series()
-    out, y, evidence = planted.plant(x, groups, np.random.default_rng(1))
+    out, y, evidence, background = planted.plant(x, groups, np.random.default_rng(1))
     width = planted.pattern_width(x.shape[2])
     assert width == 20 and evidence.shape == x.shape and out.dtype == np.float32
     active = planted.active_length(x)
@@ -32,19 +32,25 @@ def test_each_series_carries_one_pattern_on_one_channel_within_its_real_steps():
         assert len(set(channels)) == 1 and len(steps) == width
         assert np.array_equal(steps, np.arange(steps[0], steps[0] + width))  # one contiguous window
         assert steps[-1] < active[i]  # never on the zero padding
-    assert np.array_equal(out[~evidence], x[~evidence])  # outside the evidence: the base series, untouched
-    assert not np.allclose(out[evidence], x[evidence])
+    assert np.array_equal(out[~evidence], background[~evidence])  # outside the evidence: the background, untouched
+    assert not np.allclose(out[evidence], background[evidence])
+    level = background - x  # the background: the series moved by one level per channel, on its real steps only
+    padded = np.arange(x.shape[2])[None, None, :] >= active[:, None, None]
+    assert (level[np.broadcast_to(padded, x.shape)] == 0).all()
+    real = np.where(np.broadcast_to(padded, x.shape), np.nan, level)
+    np.testing.assert_allclose(np.nanmax(real, axis=2), np.nanmin(real, axis=2), atol=1e-5)
+    assert 0.15 < np.nanmean(real, axis=2).std() / x.std(axis=2).mean() < 0.6  # about LEVEL spreads
 
 
 def test_the_pattern_is_blended_at_the_series_own_spread():
     x, groups = _series(padded=False)
-    out, y, evidence = planted.plant(x, groups, np.random.default_rng(2))
+    out, y, evidence, background = planted.plant(x, groups, np.random.default_rng(2))
     shapes = planted.patterns(planted.pattern_width(x.shape[2]))
     for i in range(len(x)):
         c = np.nonzero(evidence[i].any(axis=1))[0][0]
-        mean, std = x[i, c].astype(np.float64).mean(), x[i, c].astype(np.float64).std()
+        mean, std = background[i, c].astype(np.float64).mean(), x[i, c].astype(np.float64).std()
         s = shapes[y[i]]
-        expected = mean + np.sqrt(1 - s**2) * (x[i, c][evidence[i, c]] - mean) + s * std
+        expected = mean + np.sqrt(1 - s**2) * (background[i, c][evidence[i, c]] - mean) + s * std
         np.testing.assert_allclose(out[i, c][evidence[i, c]], expected, rtol=1e-5, atol=1e-5)
 
 
@@ -112,18 +118,22 @@ def test_a_planted_set_loads_from_the_mirror_cached_and_reproducible(tmp_path, m
     assert k == 3  # 692 training series: each planted three times
     sizes = [len(getattr(dataset, s)) for s in ("train", "val", "test")]
     assert sizes == [k * len(base.train), k * len(base.val), k * len(base.test)]
-    background = planted.base_splits(base, 0)
+    background = planted.backgrounds(base, 0)
+    series = planted.base_splits(base, 0)
     for split in ("train", "val", "test"):
         ours, theirs = getattr(dataset, split), getattr(background, split)
+        assert np.array_equal(theirs.y, ours.y) and np.array_equal(theirs.evidence, ours.evidence)
+        moved = theirs.x - getattr(series, split).x  # the background: the base series moved by a level per channel
+        assert np.allclose(moved, moved[..., :1] * (getattr(series, split).x != 0), atol=1e-5)
         assert abs(int(ours.y.sum()) * 2 - len(ours)) <= 1
         per_series = ours.y.reshape(k, -1).sum(axis=0)  # the copies of one series: bumps and dips, 1 or 2 of each
         assert set(per_series) <= {1, 2}
-        copied = theirs.x.reshape(k, -1, 3, 206)
+        copied = getattr(series, split).x.reshape(k, -1, 3, 206)
         assert np.array_equal(copied[0], copied[2]) and not np.array_equal(
             ours.x.reshape(k, -1, 3, 206)[0], ours.x.reshape(k, -1, 3, 206)[2]
         )
         assert (ours.evidence.reshape(len(ours), -1).sum(axis=1) == planted.pattern_width(206)).all()
-        assert np.array_equal(np.where(ours.evidence, theirs.x, ours.x), theirs.x)  # background back = base series
+        assert np.array_equal(np.where(ours.evidence, theirs.x, ours.x), theirs.x)  # background back: no pattern
     cached = data.load(name, mirror=Path(MIRROR), download=False, progress=False)
     rebuilt = planted.build(base, 0)
     for split in ("train", "val", "test"):

@@ -6,18 +6,20 @@ relies on it. Prints one row per planted set (and writes it as CSV with ``--out`
 Per set, on the test split (cut to the ``cpu`` profile's caps like the book's data, seed 0):
 
 - ``magnitude_top1``: share of series whose largest ``|x|`` point lies on the evidence; ``evidence_share``: the
-  evidence's share of the points; ``placement_chance``: the same hit rate for the untouched base series with the
-  same evidence mask, i.e. the hit rate of a ranking that knows nothing of the pattern under this placement (a
-  uniformly drawn window covers central steps more often than edge steps, which matters on short series);
-- ``mean_sign_accuracy``: how often the sign of the series' mean over every point, minus the base series' own
-  mean, says bump (+) or dip (−): what a reader of the whole series' level, not the window, could get. On the
-  z-normalised UCR sets every base series has mean 0, so this is a leak of the label into a global statistic, to
-  be weighed when reading an explainer's attributions there;
+  evidence's share of the points; ``placement_chance``: the same hit rate for the untouched background (the
+  series without its pattern, :func:`tsinsight.data.planted.backgrounds`) with the same evidence mask, i.e. the hit
+  rate of a ranking that knows nothing of the pattern under this placement (a uniformly drawn window covers central
+  steps more often than edge steps, which matters on short series);
+- ``mean_sign_accuracy``: how often the sign of the shift the pattern brought to the series' mean (over every
+  point) says bump (+) or dip (−): what a reader of the level could get if the background's level were known;
 - ``accuracy``: the book's CNN trained on the planted set with the ``cpu`` profile's budget (10 epochs,
   training split capped at 3000, early stopping on validation), on the planted test series;
+- ``level_flipped_accuracy``: the classifier on the planted series moved as a whole (every point, every channel)
+  by twice the opposite of that shift, so that a reader of the level would get every series wrong while the
+  window's shape stays: near ``accuracy`` when the classifier reads the window, not the level;
 - ``background_accuracy``: the same classifier, its labels the same, on the test series with the untouched
-  background put back into the planted window (which gives back the base series: nothing else was changed);
-  about 0.5 when the classifier relies on the pattern.
+  background put back into the planted window (nothing else was changed); about 0.5 when the classifier relies on
+  the pattern.
 """
 
 from __future__ import annotations
@@ -46,13 +48,14 @@ def top_hit(x: np.ndarray, evidence: np.ndarray) -> float:
 def check(name: str, profile_name: str = "cpu", seed: int = 0) -> dict:
     profile = get_profile(profile_name)
     full = data.load(name, seed=seed, progress=False)
-    base = planted.base_splits(data.load(planted.base_name(name), seed=seed, progress=False), seed)
+    base = planted.backgrounds(data.load(planted.base_name(name), seed=seed, progress=False), seed)
     capped = full.subsample(max_train=profile.max_train, max_val=profile.max_val, seed=seed)
     chosen = stratified_subset(full.test.y, min(profile.max_test, len(full.test)), np.random.default_rng(seed))
     test = full.test.take(chosen)
     background = base.test.x[chosen]
     if not np.array_equal(np.where(test.evidence, background, test.x), background):
-        raise AssertionError(f"{name}: outside the evidence the planted series differ from the base series")
+        raise AssertionError(f"{name}: outside the evidence the planted series differ from their background")
+    shift = test.x.mean(axis=(1, 2)) - background.mean(axis=(1, 2))  # what the pattern did to each series' mean
     torch.manual_seed(seed)
     model = make_classifier("cnn", full.n_channels, full.n_classes, full.length)
     start = time.perf_counter()
@@ -67,8 +70,9 @@ def check(name: str, profile_name: str = "cpu", seed: int = 0) -> dict:
         evidence_share=float(test.evidence.mean()),
         placement_chance=top_hit(background, test.evidence),
         magnitude_top1=top_hit(test.x, test.evidence),
-        mean_sign_accuracy=float(((test.x.mean(axis=(1, 2)) - background.mean(axis=(1, 2)) < 0) == test.y).mean()),
+        mean_sign_accuracy=float(((shift < 0) == test.y).mean()),
         accuracy=accuracy(model, test.x, test.y),
+        level_flipped_accuracy=accuracy(model, test.x - 2 * shift[:, None, None], test.y),
         background_accuracy=accuracy(model, background, test.y),
         epochs=len(history),
         fit_seconds=round(time.perf_counter() - start),

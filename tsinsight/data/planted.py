@@ -18,16 +18,18 @@ series' spread), the pattern raised ``|x|`` in the window enough for the largest
 times as often as the evidence's share of the points (FordA, Character Trajectories, Forest Cover). Zero-mean
 patterns (a chirp rising or falling, one sine cycle of either sign, a Ricker wavelet of either sign) were tried
 first: the book's CNN did not learn them on FordA within the ``cpu`` budget (50–70 % after 10 epochs); the bump
-and dip it learns. A bump shifts the series' mean by about ``width / (2·length)`` standard deviations: on the
-z-normalised UCR sets (mean exactly 0) that level carries the label too, a second, global route to it; the check
-measures it.
+and dip it learns. A bump shifts the series' mean by about ``width / (2·length)`` standard deviations; on the
+z-normalised UCR sets (mean exactly 0) that level alone told the label, and the CNN read it: moving a planted
+series as a whole by twice the opposite of that shift (the window's shape kept) took its accuracy from 100 % to
+0–3 % (FordA, Electric Devices). So every series' level is also moved, on each channel, by a random offset of
+:data:`LEVEL` standard deviations (over its real steps): the level no longer tells the label.
 
 A base with fewer than :data:`MIN_TRAIN` training series (Character Trajectories: 692, ECG Thorax: 1244) has each
 series planted in several copies (:func:`copies`), in every split. Labels are balanced overall (within one
 series) and within each base class, or, with copies, within the copies of each series (its background then says
-nothing about the label). ``evidence`` marks exactly the pattern's points; outside it every value is the base
-series, untouched: putting the base series back removes the evidence and nothing else (:func:`base_splits` gives
-those series). Everything is drawn from ``seed`` (the seed of ``load``, which also draws the base's validation
+nothing about the label). ``evidence`` marks exactly the pattern's points; outside it every value is the
+background (the base series and its level offset), untouched: putting the background back removes the evidence
+and nothing else (:func:`backgrounds` gives it). Everything is drawn from ``seed`` (the seed of ``load``, which also draws the base's validation
 split): the same seed gives the same arrays.
 """
 
@@ -50,8 +52,9 @@ MAX_SERIES = {"train": 10_000, "val": 5_000, "test": 5_000}  # per split, before
 MIN_TRAIN = 2_000  # a base with fewer training series has every series planted in several copies (see base_splits)
 WIDTH = 64  # the pattern's width in steps, at most a quarter of the series (see pattern_width)
 AMPLITUDE = 1.0  # the pattern's peak, in standard deviations of the series on the channel it is planted in
+LEVEL = 0.3  # each series' level is moved by N(0, LEVEL²) standard deviations on each channel (see plant)
 # Bump when the generator's output changes: it is part of the cache's construction key.
-GENERATOR_VERSION = "planted-2"
+GENERATOR_VERSION = "planted-3"
 
 
 def planted_name(base: str) -> str:
@@ -107,11 +110,14 @@ def balanced_labels(groups: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return labels
 
 
-def plant(x: np.ndarray, groups: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Plant one pattern in each series of ``x`` ``(n, channels, length)``: ``(planted x, labels, evidence)``.
+def plant(
+    x: np.ndarray, groups: np.ndarray, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Plant one pattern in each series of ``x`` ``(n, channels, length)``: ``(planted x, labels, evidence,
+    background)``, the background being ``x`` with its level offsets but no pattern (float32, like the planted x).
 
-    ``groups`` (the base's labels) are what the labels are balanced within; ``rng`` draws places, channels and
-    labels. See the module's description.
+    ``groups`` (the base's labels) are what the labels are balanced within; ``rng`` draws places, channels,
+    labels and level offsets. See the module's description.
     """
     x = np.asarray(x, dtype=np.float64)
     if x.ndim != 3 or len(x) == 0:
@@ -143,16 +149,20 @@ def plant(x: np.ndarray, groups: np.ndarray, rng: np.random.Generator) -> tuple[
     labels = balanced_labels(np.asarray(groups), rng)
     rows, steps = np.arange(n)[:, None], start[:, None] + np.arange(width)
     shape = AMPLITUDE * patterns(width)[labels]  # (n, width), in units of the series' spread
-    centre = mean[np.arange(n), channel]  # (n, 1)
-    background = x[rows, channel[:, None], steps] - centre
-    planted = x.copy()
+    # each series' level moved on each channel (its real steps), so that the shift a bump or dip brings to the
+    # series' mean does not tell the label: without it the cpu budget's CNN read the level, not the window
+    level = LEVEL * spread * rng.standard_normal((n, channels))
+    background = (x + level[:, :, None] * steps_in[:, None, :]).astype(np.float32).astype(np.float64)
+    centre = (mean[:, :, 0] + level)[np.arange(n), channel][:, None]  # (n, 1)
+    deviation = background[rows, channel[:, None], steps] - centre
+    planted = background.copy()
     # the background keeps sqrt(1 − shape²) of its deviation and the pattern fills the rest of the variance
     planted[rows, channel[:, None], steps] = (
-        centre + np.sqrt(1 - shape**2) * background + shape * spread[np.arange(n), channel][:, None]
+        centre + np.sqrt(1 - shape**2) * deviation + shape * spread[np.arange(n), channel][:, None]
     )
     evidence = np.zeros(x.shape, dtype=bool)
     evidence[rows, channel[:, None], steps] = True
-    return planted.astype(np.float32), labels, evidence
+    return planted.astype(np.float32), labels, evidence, background.astype(np.float32)
 
 
 def copies(base: Dataset) -> int:
@@ -161,7 +171,7 @@ def copies(base: Dataset) -> int:
 
 
 def base_splits(base: Dataset, seed: int) -> Dataset:
-    """The untouched background of ``planted_<base>`` loaded with the same ``seed``: the base's splits cut to
+    """The base's series behind ``planted_<base>`` loaded with the same ``seed``: its splits cut to
     :data:`MAX_SERIES` (stratified by its class, drawn with ``seed``), each series repeated :func:`copies` times
     (the whole split over again, so copies of one series never sit side by side)."""
     caps = {f"max_{split}": cap for split, cap in MAX_SERIES.items()}
@@ -171,18 +181,33 @@ def base_splits(base: Dataset, seed: int) -> Dataset:
     return replace(capped, **{s: getattr(capped, s).take(order[s]) for s in SPLITS})
 
 
-def build(base: Dataset, seed: int) -> Dataset:
-    """``planted_<base>`` from the loaded base data set and ``seed`` (each split's stream spawned from it)."""
+def _generated(base: Dataset, seed: int) -> dict[str, tuple]:
     if base.name not in BASES:
         raise ValueError(f"no planted version of {base.name!r}: choose a base among {list(BASES)}")
-    background = base_splits(base, seed)
+    series = base_splits(base, seed)
+    k = copies(base)
     streams = np.random.SeedSequence([seed, 0x97A17ED]).spawn(len(SPLITS))  # distinct from the base's own draws
-    splits = {}
+    out = {}
     for split_name, stream in zip(SPLITS, streams, strict=True):
-        split = getattr(background, split_name)
+        split = getattr(series, split_name)
         # one copy per series: balanced within its base class; several: within the series (its background says nothing)
-        groups = split.y if copies(base) == 1 else np.tile(np.arange(len(split) // copies(base)), copies(base))
-        splits[split_name] = Split(*plant(split.x, groups, np.random.default_rng(stream)))
+        groups = split.y if k == 1 else np.tile(np.arange(len(split) // k), k)
+        out[split_name] = plant(split.x, groups, np.random.default_rng(stream))
+    return out
+
+
+def backgrounds(base: Dataset, seed: int) -> Dataset:
+    """``planted_<base>`` (same ``seed``) without its patterns: each series' untouched background (the base series
+    with its level offsets), with the planted labels and evidence. Putting it back into the window removes the
+    evidence and nothing else."""
+    generated = _generated(base, seed)
+    return replace(build(base, seed, generated), **{s: Split(g[3], g[1], g[2]) for s, g in generated.items()})
+
+
+def build(base: Dataset, seed: int, generated: dict[str, tuple] | None = None) -> Dataset:
+    """``planted_<base>`` from the loaded base data set and ``seed`` (each split's stream spawned from it)."""
+    generated = generated or _generated(base, seed)
+    splits = {s: Split(*g[:3]) for s, g in generated.items()}
     width = pattern_width(base.length)
     return replace(
         base,
