@@ -115,7 +115,7 @@ def test_a_planted_set_loads_from_the_mirror_cached_and_reproducible(tmp_path, m
     base = data.load("character_trajectories", mirror=Path(MIRROR), download=False, progress=False)
     assert (dataset.n_classes, dataset.class_names, dataset.n_channels, dataset.length) == (2, ["bump", "dip"], 3, 206)
     k = planted.copies(base)
-    assert k == 3  # 692 training series: each planted three times
+    assert k == 5  # 692 training series: each planted five times
     sizes = [len(getattr(dataset, s)) for s in ("train", "val", "test")]
     assert sizes == [k * len(base.train), k * len(base.val), k * len(base.test)]
     background = planted.backgrounds(base, 0)
@@ -126,8 +126,8 @@ def test_a_planted_set_loads_from_the_mirror_cached_and_reproducible(tmp_path, m
         moved = theirs.x - getattr(series, split).x  # the background: the base series moved by a level per channel
         assert np.allclose(moved, moved[..., :1] * (getattr(series, split).x != 0), atol=1e-5)
         assert abs(int(ours.y.sum()) * 2 - len(ours)) <= 1
-        per_series = ours.y.reshape(k, -1).sum(axis=0)  # the copies of one series: bumps and dips, 1 or 2 of each
-        assert set(per_series) <= {1, 2}
+        per_series = ours.y.reshape(k, -1).sum(axis=0)  # the copies of one series: 2 or 3 dips, the rest bumps
+        assert set(per_series) <= {2, 3}
         copied = getattr(series, split).x.reshape(k, -1, 3, 206)
         assert np.array_equal(copied[0], copied[2]) and not np.array_equal(
             ours.x.reshape(k, -1, 3, 206)[0], ours.x.reshape(k, -1, 3, 206)[2]

@@ -20,6 +20,17 @@ Per set, on the test split (cut to the ``cpu`` profile's caps like the book's da
 - ``background_accuracy``: the same classifier, its labels the same, on the test series with the untouched
   background put back into the planted window (nothing else was changed); about 0.5 when the classifier relies on
   the pattern.
+
+Measured (generator planted-4, seed 0, one torch thread; the CNN's fit 7–41 s):
+
+  set                     train  test  C×T     width  evidence  placement  magnitude  accuracy  level-flipped  background
+                                                      share     chance     top-1
+  planted_ford_a          3000   2000  1×500   64     0.128     0.129      0.090      0.913     0.891          0.497
+  planted_electric_devices 3000  2000  1×96    24     0.250     0.246      0.307      0.952     0.901          0.516
+  planted_ecg_thorax      3000   2000  1×750   64     0.085     0.012      0.010      0.976     0.976          0.495
+  planted_character_traj. 3000   2000  3×206   51     0.083     0.151      0.107      0.833     0.800          0.511
+
+Character Trajectories misses the ≥ 90 % the issue asks for (its pen-velocity strokes are bumps themselves).
 """
 
 from __future__ import annotations

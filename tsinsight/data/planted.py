@@ -24,13 +24,13 @@ series as a whole by twice the opposite of that shift (the window's shape kept) 
 0–3 % (FordA, Electric Devices). So every series' level is also moved, on each channel, by a random offset of
 :data:`LEVEL` standard deviations (over its real steps): the level no longer tells the label.
 
-A base with fewer than :data:`MIN_TRAIN` training series (Character Trajectories: 692, ECG Thorax: 1244) has each
-series planted in several copies (:func:`copies`), in every split. Labels are balanced overall (within one
-series) and within each base class, or, with copies, within the copies of each series (its background then says
-nothing about the label). ``evidence`` marks exactly the pattern's points; outside it every value is the
-background (the base series and its level offset), untouched: putting the background back removes the evidence
-and nothing else (:func:`backgrounds` gives it). Everything is drawn from ``seed`` (the seed of ``load``, which also draws the base's validation
-split): the same seed gives the same arrays.
+A base with fewer than :data:`MIN_TRAIN` training series (FordA: 2520, ECG Thorax: 1244, Character
+Trajectories: 692) has each series planted in several copies (:func:`copies`), in every split. Labels are
+balanced overall (within one series) and within each base class, or, with copies, within the copies of each
+series (its background then says nothing about the label). ``evidence`` marks exactly the pattern's points;
+outside it every value is the background (the base series and its level offset), untouched: putting the
+background back removes the evidence and nothing else (:func:`backgrounds` gives it). Everything is drawn from
+``seed`` (the seed of ``load``, which also draws the base's validation split): the same seed gives the same arrays.
 """
 
 from __future__ import annotations
@@ -49,12 +49,12 @@ BASES = ("ford_a", "electric_devices", "ecg_thorax", "character_trajectories")
 PREFIX = "planted_"
 CLASS_NAMES = ["bump", "dip"]
 MAX_SERIES = {"train": 10_000, "val": 5_000, "test": 5_000}  # per split, before planting
-MIN_TRAIN = 2_000  # a base with fewer training series has every series planted in several copies (see base_splits)
+MIN_TRAIN = 3_000  # a base with fewer training series has every series planted in several copies (see base_splits)
 WIDTH = 64  # the pattern's width in steps, at most a quarter of the series (see pattern_width)
 AMPLITUDE = 1.0  # the pattern's peak, in standard deviations of the series on the channel it is planted in
 LEVEL = 0.3  # each series' level is moved by N(0, LEVEL²) standard deviations on each channel (see plant)
 # Bump when the generator's output changes: it is part of the cache's construction key.
-GENERATOR_VERSION = "planted-3"
+GENERATOR_VERSION = "planted-4"
 
 
 def planted_name(base: str) -> str:
