@@ -12,7 +12,7 @@ from toys import toy_dataset
 from tsinsight.explainer import ConvergenceWarning
 from tsinsight.models import AutoEncoder
 from tsinsight.training import TrainConfig
-from tsinsight.tuning import BETA_FACTORS, RATIOS, paired_change, sparsity_ratio, sweep_grid, tune
+from tsinsight.tuning import BETA_FACTORS, RATIOS, choose, paired_change, reasons, sparsity_ratio, sweep_grid, tune
 
 
 class SpikeDetector(nn.Module):
@@ -119,6 +119,19 @@ def test_the_sparsest_qualifying_setting_is_chosen_and_a_code_loses():
     assert list(table.qualifies) == [True, True, False, False, False]
     assert list(table.chosen) == [False, True, False, False, False]
     assert table.classifier_val_accuracy.nunique() == 1 and table.classifier_val_accuracy.iloc[0] > 0.9
+    # every row says why it was taken or refused
+    assert (
+        table.loc[1e-3, "reason"]
+        == f"chosen: the sparsest that qualifies ({table.loc[1e-3, 'sparsity']:.1%} near zero)"
+    )
+    assert table.loc[1e-4, "reason"].startswith(f"qualifies; ρ = {table.loc[1e-3, 'ratio']:.3g} is sparser")
+    assert table.loc[1e-2, "reason"].startswith("not aligned: ") and "accuracy" not in table.loc[1e-2, "reason"]
+    assert table.loc[2e-2, "reason"] == "not converged (ran to the cap, 50 epochs)"
+    lost = table.loc[1e-1]
+    assert lost["reason"] == (
+        f"accuracy bound {100 * lost['accuracy_change_low']:.2f} < -1.00 points; "
+        "not aligned: the output keeps no point to compare with the input"
+    )
 
 
 def test_the_paired_bound_refuses_a_loss_that_noise_could_hide():
@@ -173,6 +186,41 @@ def test_with_nothing_qualifying_the_given_values_stay():
                   fit=fits(candidates))  # fmt: skip
     assert (result.gamma, result.beta, result.fell_back) == (2.0, 1e-4, True)
     assert not result.table.chosen.any() and not result.table.qualifies.any()
+    assert result.table.reason.iloc[0].endswith("; kept all the same: nothing qualifies, so the given γ, β stay")
+    assert "kept all the same" not in result.table.reason.iloc[1]
+
+
+def _sweep_table(rng, n):
+    """A random sweep table with the columns :func:`choose` reads (some NaN alignments: nothing kept)."""
+    table = pd.DataFrame(
+        dict(ratio=np.round(rng.uniform(0.1, 30, n), 2), epochs=rng.integers(10, 201, n),
+             converged=rng.random(n) < 0.7, accuracy_change_low=rng.uniform(-0.03, 0.005, n),
+             sparsity=np.round(rng.uniform(0, 1, n), 2), sign_agreement=rng.uniform(0.5, 1, n),
+             kept_correlation=rng.uniform(0.1, 1, n))
+    )  # fmt: skip
+    table.loc[rng.random(n) < 0.1, ["sign_agreement", "kept_correlation"]] = np.nan
+    return table
+
+
+def test_the_reasons_do_not_change_the_choice():
+    # the rule as it was before the reasons were written (v3), restated here: the reasons only describe it
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        table = _sweep_table(rng, int(rng.integers(1, 9)))
+        chosen = choose(table)
+        ok = (table.converged & (table.accuracy_change_low >= -0.01) & (table.sign_agreement >= 0.8)
+              & (table.kept_correlation >= 0.45))  # fmt: skip
+        expected = ok & False
+        if ok.any():
+            expected[table[ok].sparsity.idxmax()] = True
+        assert list(chosen.chosen) == list(expected) and list(chosen.qualifies) == list(ok)
+        assert list(chosen.reason.str.startswith("chosen: ")) == list(expected)
+        assert list(chosen.reason.str.startswith("qualifies; ")) == list(ok & ~expected)
+        refused = chosen[~ok]
+        assert (refused.reason.str.contains("not converged") == ~refused.converged).all()
+        assert (refused.reason.str.contains("accuracy bound") == (refused.accuracy_change_low < -0.01)).all()
+        # a table stored before the reason column existed gets the same reasons
+        assert reasons(chosen.drop(columns="reason")).equals(chosen.reason)
 
 
 def test_only_validation_data_decide_and_the_callers_autoencoder_is_untouched():

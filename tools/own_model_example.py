@@ -32,7 +32,9 @@ fit_autoencoder(autoencoder, dataset, TrainConfig(lr=1e-3, batch_size=32, max_ep
 start = time.perf_counter()
 result = tuning.tune(my_classifier, autoencoder, dataset, config, gamma=4.0, beta=1e-4)
 seconds = time.perf_counter() - start
-with pd.option_context("display.width", 200, "display.max_columns", 30, "display.precision", 3):
+with pd.option_context(
+    "display.width", 200, "display.max_columns", 30, "display.precision", 3, "display.max_colwidth", None
+):
     print(result.table)
 print(
     f"chosen: gamma={result.gamma:g}, beta={result.beta:g}, fell back: {result.fell_back}; sweep took {seconds:.0f} s"

@@ -23,6 +23,8 @@ With Table 3's β the sparsity term barely acts (on the synthetic set 4 % of the
    the input's sign and their correlation with the input is at least :data:`MIN_KEPT_CORRELATION`;
 3. the sparsest qualifying candidate is chosen; with none, the given values stay (``fell_back``).
 
+The sweep's table says for every candidate, in words, why it was taken or refused (``reason``, :func:`reasons`).
+
 Why (c): once fits converge, high ρ gives outputs that are sparse and keep the classifier's accuracy yet no longer
 follow the input — a *code* the classifier reads (a few spikes whose place or size carries the class). Measured on
 the synthetic set (cpu, run 0, three fine-tuning seeds, issue 19): at ρ = 3 the converged output leaves 68–78 % of
@@ -95,7 +97,7 @@ RULE = "converged, adjusted paired accuracy bound, aligned; sparsest qualifying 
 
 COLUMNS = ["gamma", "beta", "ratio", "epochs", "best_epoch", "converged", "val_accuracy", "classifier_val_accuracy",
            "accuracy_change", "accuracy_change_low", "n_judged", "sparsity", "sign_agreement", "kept_correlation",
-           "reconstruction_mse", "accurate", "aligned", "qualifies", "chosen"]  # fmt: skip
+           "reconstruction_mse", "accurate", "aligned", "qualifies", "chosen", "reason"]  # fmt: skip
 
 
 @dataclass
@@ -177,7 +179,7 @@ def evaluate(explainer: TSInsight, x: np.ndarray, sparsity_tolerance: float = SP
 
 
 def choose(table: pd.DataFrame, tolerance: float = TOLERANCE) -> pd.DataFrame:
-    """The rule, applied to a sweep table: ``accurate``, ``aligned``, ``qualifies`` and ``chosen`` columns added.
+    """The rule, applied to a sweep table: ``accurate``, ``aligned``, ``qualifies``, ``chosen`` and ``reason`` added.
 
     A candidate qualifies when (a) its fit converged (stopped early, not at the epoch cap); (b) the one-sided 95 %
     lower bound of its paired accuracy change is at least −``tolerance`` (noise cannot pass a real loss);
@@ -195,7 +197,50 @@ def choose(table: pd.DataFrame, tolerance: float = TOLERANCE) -> pd.DataFrame:
     qualified = table[table["qualifies"]]
     if not qualified.empty:
         table.loc[qualified["sparsity"].idxmax(), "chosen"] = True
+    table["reason"] = reasons(table, tolerance)
     return table
+
+
+def reasons(table: pd.DataFrame, tolerance: float = TOLERANCE) -> pd.Series:
+    """Why each candidate of a chosen sweep table (:func:`choose`'s columns) was taken or refused, in words.
+
+    A refused candidate gets every test it fails, e.g. "not converged (ran to the cap, 200 epochs); accuracy
+    bound −1.31 < −1.00 points; not aligned: sign agreement 0.62 < 0.8"; one that qualifies reads "chosen: the
+    sparsest that qualifies (…% near zero)" or says which sparser one was chosen. It reads only the table's columns,
+    so it also explains a table stored before this column existed.
+    """
+    chosen = table[table["chosen"].astype(bool)]
+    best = None if chosen.empty else chosen.iloc[0]
+    out = []
+    for _, row in table.iterrows():
+        if bool(row["chosen"]):
+            out.append(f"chosen: the sparsest that qualifies ({row['sparsity']:.1%} near zero)")
+            continue
+        failed = []
+        if not bool(row["converged"]):
+            failed.append(f"not converged (ran to the cap, {int(row['epochs'])} epochs)")
+        if not row["accuracy_change_low"] >= -tolerance:
+            failed.append(f"accuracy bound {100 * row['accuracy_change_low']:.2f} < {-100 * tolerance:.2f} points")
+        failed += _alignment_failures(row)
+        if failed:
+            out.append("; ".join(failed))
+        elif best is not None and row["sparsity"] < best["sparsity"]:
+            out.append(f"qualifies; ρ = {best['ratio']:.3g} is sparser ({best['sparsity']:.1%} near zero against "
+                       f"{row['sparsity']:.1%})")  # fmt: skip
+        else:
+            out.append(f"qualifies; ρ = {best['ratio']:.3g}, as sparse, comes first")
+    return pd.Series(out, index=table.index, name="reason", dtype=object)
+
+
+def _alignment_failures(row: pd.Series) -> list[str]:
+    if pd.isna(row["sign_agreement"]) or pd.isna(row["kept_correlation"]):
+        return ["not aligned: the output keeps no point to compare with the input"]
+    failures = []
+    if not row["sign_agreement"] >= MIN_SIGN_AGREEMENT:
+        failures.append(f"sign agreement {row['sign_agreement']:.2f} < {MIN_SIGN_AGREEMENT:g}")
+    if not row["kept_correlation"] >= MIN_KEPT_CORRELATION:
+        failures.append(f"kept correlation {row['kept_correlation']:.2f} < {MIN_KEPT_CORRELATION:g}")
+    return [f"not aligned: {', '.join(failures)}"] if failures else []
 
 
 def tune(
@@ -262,6 +307,8 @@ def tune(
     table = choose(pd.DataFrame(rows), tolerance)[COLUMNS]
     if not table["chosen"].any():
         given = [i for i, point in enumerate(grid) if point == (gamma, beta)]
+        if given:
+            table.loc[given[0], "reason"] += "; kept all the same: nothing qualifies, so the given γ, β stay"
         return Tuned(gamma, beta, True, table, fitted[given[0]][0] if given else None)
     best = int(table.index[table["chosen"]][0])
     return Tuned(rows[best]["gamma"], rows[best]["beta"], False, table, fitted[best][0])

@@ -7,7 +7,17 @@ original archives, and ``from_arrays`` for any other data.
 """
 
 from tsinsight.data.dataset import Dataset, Split, from_arrays
-from tsinsight.data.registry import available, is_available, load, summary
+from tsinsight.data.registry import available, is_available, load, planted_sets, summary
 from tsinsight.data.sources import DataNotFoundError
 
-__all__ = ["DataNotFoundError", "Dataset", "Split", "available", "from_arrays", "is_available", "load", "summary"]
+__all__ = [
+    "DataNotFoundError",
+    "Dataset",
+    "Split",
+    "available",
+    "from_arrays",
+    "is_available",
+    "load",
+    "planted_sets",
+    "summary",
+]

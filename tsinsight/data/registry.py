@@ -11,16 +11,21 @@ How each set is found, built, split and preprocessed is documented in its module
 - ``forest_cover``: :mod:`tsinsight.data.forest_cover`
 - ``wesad``: :mod:`tsinsight.data.wesad`
 - ``synthetic_anomaly``: :mod:`tsinsight.data.synthetic`
+
+Beside them, :func:`planted_sets` names the planted family (``planted_ford_a`` …, :mod:`tsinsight.data.planted`):
+a paper data set's series carrying a planted, class-determining pattern whose place is known. ``load`` builds one
+from its base (loaded as above, with the same seed) and caches it like the others.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from tsinsight.data import cache, character_trajectories, forest_cover, synthetic, ucr_uea, wesad
+from tsinsight.data import cache, character_trajectories, forest_cover, planted, synthetic, ucr_uea, wesad
 from tsinsight.data.dataset import Dataset
 from tsinsight.data.sources import DataNotFoundError, Found, Spec
 from tsinsight.paper import TABLE1
@@ -43,16 +48,42 @@ _SPECS: dict[str, Spec] = {
 }
 
 
+def _planted_spec(base: str) -> Spec:
+    """``planted_<base>``: found, fetched and cache-checked by its base's source files, built from the loaded base."""
+    base_spec = _SPECS[base]
+
+    def build(found: Found, seed: int, progress: bool) -> Dataset:
+        source = load(base, seed=seed, mirror=found.root, download=False, progress=progress)
+        return planted.build(source, seed)
+
+    return replace(
+        base_spec,
+        name=planted.planted_name(base),
+        construction=f"{planted.GENERATOR_VERSION}+{base_spec.construction}",
+        build=build,
+        memory_mapped=True,
+    )
+
+
+_PLANTED: dict[str, Spec] = {planted.planted_name(base): _planted_spec(base) for base in planted.BASES}
+
+
 def available() -> list[str]:
     """The names of the paper's eight data sets, in Table 1's order."""
     return list(_SPECS)
 
 
+def planted_sets() -> list[str]:
+    """The names of the planted data sets (:mod:`tsinsight.data.planted`), one per base data set."""
+    return list(_PLANTED)
+
+
 def source_spec(name: str) -> Spec:
     """The description of data set ``name``: its sources, how it is built, where it is looked for."""
-    if name not in _SPECS:
-        raise ValueError(f"unknown data set {name!r}: choose one of {available()}")
-    return _SPECS[name]
+    spec = _SPECS.get(name) or _PLANTED.get(name)
+    if spec is None:
+        raise ValueError(f"unknown data set {name!r}: choose one of {available()} or the planted {planted_sets()}")
+    return spec
 
 
 def _checked_seed(seed: int) -> int:

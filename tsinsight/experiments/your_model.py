@@ -142,9 +142,10 @@ def explain(classifier: nn.Module, dataset: Dataset, profile: Profile, *, progre
         "tsinsight": tuned["history"],
         "palacio": stored_palacio["history"],
     }
-    return Explained(
-        autoencoder, explainers, tuned["table"], tuned["gamma"], tuned["beta"], tuned["fell_back"], histories
-    )
+    table = tuned["table"]
+    if "reason" not in table:  # a tuning cached before the table said why: the reasons read only its columns
+        table = table.assign(reason=tuning.reasons(table))
+    return Explained(autoencoder, explainers, table, tuned["gamma"], tuned["beta"], tuned["fell_back"], histories)
 
 
 def summary(classifier: nn.Module, dataset: Dataset, explained: Explained, profile: Profile) -> pd.DataFrame:
