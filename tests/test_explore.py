@@ -3,15 +3,13 @@
 import dataclasses
 
 import numpy as np
-import pandas as pd
 import pytest
-from toys import toy_dataset, toy_exploration
+from toys import toy_exploration
 
 from tsinsight import attribution as attribution_module
 from tsinsight import experiments, explorer, stacking, zoo
-from tsinsight.experiments.explore import explorer_data, normalised, rung_verdicts, series_choice
+from tsinsight.experiments.explore import explorer_data, normalised, series_choice
 from tsinsight.profiles import get_profile
-from tsinsight.tuning import COLUMNS, choose
 
 TINY = dataclasses.replace(get_profile("smoke"), name="tiny", runs=1, max_train=96, max_val=32, max_test=40, n_eval=16)
 
@@ -29,45 +27,6 @@ def test_normalised_divides_each_series_by_its_largest_magnitude():
     np.testing.assert_allclose(scaled[0], [[0.25, 1.0], [0.5, 0.0]])
     np.testing.assert_array_equal(scaled[1], 0)  # all zero stays zero, no NaN
     np.testing.assert_allclose(scaled[2], [[1.0, 0.5], [0.2, 0.0]])
-
-
-def _sweep(**columns) -> pd.DataFrame:
-    base = {column: 0.0 for column in COLUMNS if column not in ("accurate", "aligned", "qualifies", "chosen")}
-    rows = pd.DataFrame([base] * 5).assign(ratio=[0.1, 1.0, 3.0, 10.0, 30.0], epochs=[20, 30, 200, 40, 40],
-                                           converged=[True, True, False, True, True],
-                                           accuracy_change_low=[-0.002, -0.004, -0.005, -0.03, -0.005],
-                                           sparsity=[0.05, 0.4, 0.8, 0.9, 0.97], sign_agreement=[0.99, 0.95, 0.9, 0.7, np.nan],
-                                           kept_correlation=[0.99, 0.9, 0.6, 0.3, np.nan])  # fmt: skip
-    return choose(rows.assign(**columns))
-
-
-def test_rung_verdicts_say_why_each_rung_was_chosen_or_refused():
-    verdicts = rung_verdicts(_sweep(), fell_back=False)
-    assert verdicts[0] == "qualifies, but ρ = 1 is sparser (40% near zero against 5%)"
-    assert verdicts[1] == "chosen: the sparsest rung that qualifies (40% of its points near zero)"
-    assert verdicts[2] == "refused: did not converge (stopped at the epoch cap, 200 epochs)"
-    assert verdicts[3] == (
-        "refused: costs accuracy (the 95 % lower bound of its change is -3.0 points, below −1); not aligned with the "
-        "input (sign agreement 0.70, needs ≥ 0.8; kept correlation 0.30, needs ≥ 0.45)"
-    )
-    assert verdicts[4] == "refused: not aligned (it keeps too few points to compare with the input)"
-
-
-def test_rung_verdicts_name_the_fall_back_to_table_3():
-    table = _sweep(converged=False)
-    assert not table["chosen"].any()
-    verdicts = rung_verdicts(table, fell_back=True)
-    assert verdicts[0].endswith("No rung qualified, so Table 3's setting (this rung) is kept")
-    assert not verdicts[1].endswith("kept")
-
-
-@pytest.fixture
-def toy_zoo(tmp_path, monkeypatch):
-    monkeypatch.setenv("TSINSIGHT_ARTIFACTS", str(tmp_path))
-    monkeypatch.setattr(zoo, "load", lambda name, seed: toy_dataset(160, 48, 64, name="synthetic_anomaly", seed=seed))
-    zoo._dataset.cache_clear()
-    yield
-    zoo._dataset.cache_clear()
 
 
 def test_explorer_data_reads_the_caches_of_the_book_and_marks_the_chosen_rung(toy_zoo, monkeypatch):
@@ -90,10 +49,11 @@ def test_explorer_data_reads_the_caches_of_the_book_and_marks_the_chosen_rung(to
     assert found["methods"] == [m for m in attribution_module.METHODS if m != "none"]
     assert found["attributions"].shape == (12, series, channels, length)
     assert np.allclose(found["attributions"].reshape(12 * series, -1).max(axis=1), 1)
-    assert len(found["ladder"]) == rungs and found["ladder"]["verdict"].str.len().gt(0).all()
+    assert len(found["ladder"]) == rungs and found["ladder"]["reason"].tolist() == tuning.table["reason"].tolist()
     chosen = found["chosen_rung"]
     assert found["ladder"]["chosen"].tolist() == [i == chosen and not found["fell_back"] for i in range(rungs)]
-    assert found["ladder"]["verdict"][chosen].startswith("chosen" if not found["fell_back"] else "refused")
+    said = found["ladder"]["reason"][chosen]  # the tuning's own words on the rung TSInsight uses
+    assert said.startswith("chosen") if not found["fell_back"] else said.endswith("so the given γ, β stay")
     # TSInsight's attribution is the chosen rung's output magnitude, normalised
     tsinsight = found["attributions"][found["methods"].index("tsinsight")]
     np.testing.assert_allclose(tsinsight, normalised(np.abs(found["outputs"][chosen])), atol=1e-6)

@@ -12,7 +12,17 @@ from toys import toy_dataset
 from tsinsight.explainer import ConvergenceWarning
 from tsinsight.models import AutoEncoder
 from tsinsight.training import TrainConfig
-from tsinsight.tuning import BETA_FACTORS, RATIOS, choose, paired_change, reasons, sparsity_ratio, sweep_grid, tune
+from tsinsight.tuning import (
+    BETA_FACTORS,
+    RATIOS,
+    choose,
+    paired_change,
+    reasons,
+    sparsity_ratio,
+    sweep_grid,
+    tune,
+    with_reasons,
+)
 
 
 class SpikeDetector(nn.Module):
@@ -188,6 +198,10 @@ def test_with_nothing_qualifying_the_given_values_stay():
     assert not result.table.chosen.any() and not result.table.qualifies.any()
     assert result.table.reason.iloc[0].endswith("; kept all the same: nothing qualifies, so the given γ, β stay")
     assert "kept all the same" not in result.table.reason.iloc[1]
+    # a table stored before the reason column existed gets the same words, the kept row included
+    stored = result.table.drop(columns="reason")
+    assert with_reasons(stored, 2.0, 1e-4, fell_back=True).reason.equals(result.table.reason)
+    assert with_reasons(result.table, 0.0, 0.0, fell_back=False) is result.table  # a table that says why is left as is
 
 
 def _sweep_table(rng, n):

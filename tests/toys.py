@@ -25,8 +25,7 @@ def toy_exploration(
     """What ``experiments.explore.explorer_data`` returns, made up: every rung's output and every method differ."""
     import pandas as pd
 
-    from tsinsight.experiments.explore import rung_verdicts
-    from tsinsight.tuning import COLUMNS
+    from tsinsight.tuning import COLUMNS, reasons
 
     rng = np.random.default_rng(seed)
     ladder = pd.DataFrame({column: np.linspace(0.1, 0.9, rungs) for column in COLUMNS})
@@ -43,7 +42,7 @@ def toy_exploration(
     return dict(
         dataset=name, label=name.title(), channels=[f"c{c}" for c in range(channels)], classes=["a", "b"],
         series=list(range(0, 2 * series, 2)), y=np.arange(series) % 2, x=x,
-        ladder=ladder.assign(verdict=rung_verdicts(ladder, False)), chosen_rung=chosen, fell_back=False,
+        ladder=ladder.assign(reason=reasons(ladder)), chosen_rung=chosen, fell_back=False,
         outputs=np.stack([x * (rungs - i) / rungs for i in range(rungs)]).astype(np.float32),
         near_zero=rng.uniform(size=(rungs, series)), predictions=rng.integers(0, 2, size=(rungs, series)),
         methods=list(methods), attributions=rng.uniform(size=(len(methods), series, channels, length)).astype(np.float32),

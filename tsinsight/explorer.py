@@ -37,7 +37,7 @@ def _store(exploration: dict) -> dict:
     for (_, rung), near_zero in zip(exploration["ladder"].iterrows(), exploration["near_zero"], strict=True):
         rungs.append({key: _plain(rung[key]) for key in (
             "gamma", "beta", "ratio", "epochs", "converged", "sparsity", "val_accuracy", "classifier_val_accuracy",
-            "accuracy_change", "accuracy_change_low", "accurate", "aligned", "qualifies", "chosen", "verdict")}
+            "accuracy_change", "accuracy_change_low", "accurate", "aligned", "qualifies", "chosen", "reason")}
             | {"near_zero": [float(v) for v in near_zero]})  # fmt: skip
     curves = {}
     for method, curve in exploration["curves"].groupby("method", sort=False):
@@ -234,7 +234,7 @@ rung_text.text = `<p>This series: <b>${pct(rr.near_zero[s], 0)}</b> of the outpu
     `(true class ${classes[get(d, "y")[s]]}). Over the validation split: ${pct(rr.sparsity, 0)} near zero; ` +
     `the pipeline's accuracy <b>${pct(rr.val_accuracy)}</b> against the classifier's ${pct(rr.classifier_val_accuracy)} ` +
     `(change ${(100 * rr.accuracy_change).toFixed(1)} points, 95 % lower bound ${(100 * rr.accuracy_change_low).toFixed(1)}).` +
-    `<br><b>The rule:</b> ${rr.verdict}.</p>`;
+    `<br><b>The rule:</b> ${rr.reason}.</p>`;
 const head = "<tr><th>rung</th><th>ρ</th><th>β</th><th>epochs</th><th>near zero</th><th>accuracy</th>" +
     "<th>converged</th><th>accurate</th><th>aligned</th><th>qualifies</th><th>chosen</th></tr>";
 const body = rungs.map((q, i) => `<tr style="${i === r ? "background:#fde0dd;font-weight:bold" : ""}">` +

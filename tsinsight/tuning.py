@@ -201,13 +201,14 @@ def choose(table: pd.DataFrame, tolerance: float = TOLERANCE) -> pd.DataFrame:
     return table
 
 
-def reasons(table: pd.DataFrame, tolerance: float = TOLERANCE) -> pd.Series:
+def reasons(table: pd.DataFrame, tolerance: float = TOLERANCE, *, kept=None) -> pd.Series:
     """Why each candidate of a chosen sweep table (:func:`choose`'s columns) was taken or refused, in words.
 
     A refused candidate gets every test it fails, e.g. "not converged (ran to the cap, 200 epochs); accuracy
     bound −1.31 < −1.00 points; not aligned: sign agreement 0.62 < 0.8"; one that qualifies reads "chosen: the
-    sparsest that qualifies (…% near zero)" or says which sparser one was chosen. It reads only the table's columns,
-    so it also explains a table stored before this column existed.
+    sparsest that qualifies (…% near zero)" or says which sparser one was chosen. ``kept``: the index of the row
+    whose γ, β stay when nothing qualifies (:func:`tune`'s fall-back), which says so. It reads only the table's
+    columns, so it also explains a table stored before this column existed (:func:`with_reasons`).
     """
     chosen = table[table["chosen"].astype(bool)]
     best = None if chosen.empty else chosen.iloc[0]
@@ -229,7 +230,19 @@ def reasons(table: pd.DataFrame, tolerance: float = TOLERANCE) -> pd.Series:
                        f"{row['sparsity']:.1%})")  # fmt: skip
         else:
             out.append(f"qualifies; ρ = {best['ratio']:.3g}, as sparse, comes first")
-    return pd.Series(out, index=table.index, name="reason", dtype=object)
+    said = pd.Series(out, index=table.index, name="reason", dtype=object)
+    if kept is not None:
+        said[kept] += "; kept all the same: nothing qualifies, so the given γ, β stay"
+    return said
+
+
+def with_reasons(table: pd.DataFrame, gamma: float, beta: float, fell_back: bool) -> pd.DataFrame:
+    """A stored sweep ``table`` with its ``reason`` column: a table stored before the column existed gets it from its
+    other columns (:func:`reasons`), the row of ``gamma``, ``beta`` marked as kept when the tuning ``fell_back``."""
+    if "reason" in table:
+        return table
+    given = table.index[(table["gamma"] == gamma) & (table["beta"] == beta)]
+    return table.assign(reason=reasons(table, kept=given[0] if fell_back and len(given) else None))
 
 
 def _alignment_failures(row: pd.Series) -> list[str]:
@@ -308,7 +321,7 @@ def tune(
     if not table["chosen"].any():
         given = [i for i, point in enumerate(grid) if point == (gamma, beta)]
         if given:
-            table.loc[given[0], "reason"] += "; kept all the same: nothing qualifies, so the given γ, β stay"
+            table["reason"] = reasons(table, tolerance, kept=given[0])
         return Tuned(gamma, beta, True, table, fitted[given[0]][0] if given else None)
     best = int(table.index[table["chosen"]][0])
     return Tuned(rows[best]["gamma"], rows[best]["beta"], False, table, fitted[best][0])

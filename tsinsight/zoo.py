@@ -383,7 +383,8 @@ def tuned(name: str, profile: str | Profile, kind: str = "cnn", *, progress: boo
         return dict(gamma=result.gamma, beta=result.beta, fell_back=result.fell_back, table=result.table)
 
     stored = artifacts.cached("tuning", key, sweep)
-    return Tuning(stored["gamma"], stored["beta"], stored["fell_back"], stored["table"], key, grid)
+    table = tuning.with_reasons(stored["table"], stored["gamma"], stored["beta"], stored["fell_back"])
+    return Tuning(stored["gamma"], stored["beta"], stored["fell_back"], table, key, grid)
 
 
 JUDGED_MAX = 10_000  # validation series the tuning judges accuracy on (the profile's cap on validation is lifted)

@@ -9,8 +9,6 @@ the suppression curves are that page's result table. :func:`explorer_data` gathe
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pandas as pd
 
@@ -19,7 +17,7 @@ from tsinsight.attribution import METHODS, cached_attribute
 from tsinsight.explainer import near_zero_share
 from tsinsight.profiles import Profile, get_profile
 from tsinsight.training import predict
-from tsinsight.tuning import MIN_KEPT_CORRELATION, MIN_SIGN_AGREEMENT, SPARSITY_TOLERANCE, TOLERANCE
+from tsinsight.tuning import SPARSITY_TOLERANCE
 
 SERIES = 4  # test series per data set: the page carries every rung's output and every method's attribution of each
 RUN = 0  # the tuning sweep runs on run 0's classifier and auto-encoder
@@ -46,49 +44,6 @@ def normalised(attributions: np.ndarray) -> np.ndarray:
     return np.divide(values, largest, out=np.zeros_like(values), where=largest > 0)
 
 
-def rung_verdicts(table: pd.DataFrame, fell_back: bool, tolerance: float = TOLERANCE) -> list[str]:
-    """Why the tuning rule (``tsinsight.tuning.choose``) chose each rung of a sweep ``table``, or refused it.
-
-    One sentence per row: chosen; qualified but a sparser rung qualified too; or each test it failed, with its number
-    and threshold. With ``fell_back`` (no rung qualified) the first row, Table 3's setting, is the one kept.
-    """
-    chosen = table.index[table["chosen"].astype(bool)]
-    sparsest = table.loc[chosen[0]] if len(chosen) else None
-    verdicts = []
-    for position, (_, row) in enumerate(table.iterrows()):
-        if row["chosen"]:
-            verdicts.append(f"chosen: the sparsest rung that qualifies ({row['sparsity']:.0%} of its points near zero)")
-            continue
-        if row["qualifies"]:
-            verdicts.append(
-                f"qualifies, but ρ = {sparsest['ratio']:.3g} is sparser ({sparsest['sparsity']:.0%} near zero "
-                f"against {row['sparsity']:.0%})"
-            )
-            continue
-        failed = []
-        if not row["converged"]:
-            failed.append(f"did not converge (stopped at the epoch cap, {int(row['epochs'])} epochs)")
-        if not row["accurate"]:
-            failed.append(
-                f"costs accuracy (the 95 % lower bound of its change is {100 * row['accuracy_change_low']:+.1f} "
-                f"points, below −{100 * tolerance:g})"
-            )
-        if not row["aligned"]:
-            if math.isnan(row["sign_agreement"]) or math.isnan(row["kept_correlation"]):
-                failed.append("not aligned (it keeps too few points to compare with the input)")
-            else:
-                failed.append(
-                    f"not aligned with the input (sign agreement {row['sign_agreement']:.2f}, needs ≥ "
-                    f"{MIN_SIGN_AGREEMENT:g}; kept correlation {row['kept_correlation']:.2f}, needs ≥ "
-                    f"{MIN_KEPT_CORRELATION:g})"
-                )
-        verdict = "refused: " + "; ".join(failed)
-        if fell_back and position == 0:
-            verdict += ". No rung qualified, so Table 3's setting (this rung) is kept"
-        verdicts.append(verdict)
-    return verdicts
-
-
 def explorer_data(
     name: str, profile: str | Profile, curves: pd.DataFrame, n_series: int = SERIES, kind: str = "cnn"
 ) -> dict:
@@ -99,7 +54,8 @@ def explorer_data(
 
     - ``dataset``, ``label``, ``channels`` (names), ``classes`` (names), ``series`` (their positions among Fig. 4's
       evaluation inputs), ``y`` (their classes), ``x`` ``(series, channels, length)``;
-    - ``ladder``: the tuning sweep's table (``tsinsight.tuning.COLUMNS``) with ``verdict`` (:func:`rung_verdicts`);
+    - ``ladder``: the tuning sweep's table (``tsinsight.tuning.COLUMNS``), whose ``reason`` says why each rung was
+      taken or refused;
       ``chosen_rung`` (the row TSInsight's explainer is: the chosen one, or Table 3's when the rule fell back);
     - ``outputs`` ``(rungs, series, channels, length)``: each rung's output D(E(x)); ``near_zero`` ``(rungs, series)``:
       the share of each output's points within 0.05 · std of its series (the tuning's sparsity);
@@ -144,7 +100,7 @@ def explorer_data(
         series=picks,
         y=np.asarray(evaluated.y[picks]),
         x=np.asarray(x, dtype=np.float32),
-        ladder=ladder.assign(verdict=rung_verdicts(ladder, tuning.fell_back)),
+        ladder=ladder,
         chosen_rung=chosen_rung,
         fell_back=bool(tuning.fell_back),
         outputs=outputs,

@@ -142,9 +142,7 @@ def explain(classifier: nn.Module, dataset: Dataset, profile: Profile, *, progre
         "tsinsight": tuned["history"],
         "palacio": stored_palacio["history"],
     }
-    table = tuned["table"]
-    if "reason" not in table:  # a tuning cached before the table said why: the reasons read only its columns
-        table = table.assign(reason=tuning.reasons(table))
+    table = tuning.with_reasons(tuned["table"], tuned["gamma"], tuned["beta"], tuned["fell_back"])
     return Explained(autoencoder, explainers, table, tuned["gamma"], tuned["beta"], tuned["fell_back"], histories)
 
 
