@@ -4,6 +4,9 @@ import os
 
 import pytest
 import torch
+from toys import toy_dataset
+
+from tsinsight import zoo
 
 
 @pytest.fixture(autouse=True)
@@ -14,3 +17,13 @@ def _isolated_artifacts(tmp_path_factory, monkeypatch):
 
 def pytest_configure(config):
     torch.set_num_threads(min(2, os.cpu_count() or 1))
+
+
+@pytest.fixture
+def toy_zoo(tmp_path, monkeypatch):
+    """The zoo on a small toy of the synthetic set (160 / 48 / 64 series), its artifacts in a temporary folder."""
+    monkeypatch.setenv("TSINSIGHT_ARTIFACTS", str(tmp_path))
+    monkeypatch.setattr(zoo, "load", lambda name, seed: toy_dataset(160, 48, 64, name="synthetic_anomaly", seed=seed))
+    zoo._dataset.cache_clear()
+    yield
+    zoo._dataset.cache_clear()

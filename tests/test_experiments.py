@@ -5,7 +5,6 @@ import dataclasses
 import numpy as np
 import pandas as pd
 import pytest
-from toys import toy_dataset
 
 from tsinsight import experiments, zoo
 from tsinsight.experiments import properties
@@ -17,13 +16,7 @@ TINY = dataclasses.replace(
 )  # fmt: skip
 
 
-@pytest.fixture(autouse=True)
-def toy_zoo(tmp_path, monkeypatch):
-    monkeypatch.setenv("TSINSIGHT_ARTIFACTS", str(tmp_path))
-    monkeypatch.setattr(zoo, "load", lambda name, seed: toy_dataset(160, 48, 64, name="synthetic_anomaly", seed=seed))
-    zoo._dataset.cache_clear()
-    yield
-    zoo._dataset.cache_clear()
+pytestmark = pytest.mark.usefixtures("toy_zoo")
 
 
 def test_fgsm_robustness_covers_every_model_run_and_epsilon_and_are_cached(monkeypatch):
