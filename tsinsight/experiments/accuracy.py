@@ -56,6 +56,11 @@ def accuracy_table(
     return pd.DataFrame(rows)
 
 
+def swept(gamma: float | None, beta: float | None, weights: str = "tuned") -> bool:
+    """Whether the tuning sweep decides the explainers' γ, β: neither given and ``weights="tuned"``."""
+    return gamma is None and beta is None and weights == "tuned"
+
+
 def variant(
     name: str,
     profile: str | Profile,
@@ -78,7 +83,7 @@ def variant(
     the zoo fits the runs' explainers, so that re-running a page with new weights costs one stacked fit.
     """
     profile = get_profile(profile)
-    if gamma is None and beta is None and weights == "tuned":
+    if swept(gamma, beta, weights):
         return zoo.explainer(name, profile, seed, mode, kind=kind, progress=progress)
     filled = zoo.default_weights(name, profile, "tsinsight", gamma, beta, kind, weights=weights)
     seeds = [seed] if kind == "lstm" else list(profile.run_seeds(runs))
@@ -94,9 +99,9 @@ def weights_origin(name: str, gamma: float | None, beta: float | None, weights: 
         raise ValueError(f"unknown weights {weights!r}: choose one of {zoo.WEIGHTS}")
     table3 = dict(zip(("gamma", "beta"), paper.starting_weights(name), strict=True))
     given = {"gamma": gamma, "beta": beta}
+    if swept(gamma, beta, weights):
+        raise ValueError("with neither γ nor β given and weights='tuned', the tuning sweep decides: nothing to say")
     if gamma is None and beta is None:
-        if weights == "tuned":
-            raise ValueError("with neither γ nor β given and weights='tuned', the tuning sweep decides: nothing to say")
         parts = ['γ and β are Table 3\'s (`weights="table3"`)']
     else:
         parts = [f"{symbol} = {given[w]:g} is given" if given[w] is not None else f"{symbol} = {table3[w]:g} is Table 3's"
