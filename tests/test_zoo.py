@@ -113,8 +113,8 @@ def test_tuned_weights_come_from_a_cached_sweep_over_run_0_and_serve_every_run(t
     )
     chosen = choice.table[choice.table.chosen]
     assert choice.fell_back == chosen.empty
-    if not chosen.empty:  # the chosen row is the sparsest that kept the accuracy
-        assert chosen.sparsity.iloc[0] == choice.table[choice.table.qualifies].sparsity.max()
+    if not chosen.empty:  # the chosen row is the qualifying one with the best sparsity + kept correlation
+        assert chosen.trade_off.iloc[0] == choice.table[choice.table.qualifies].trade_off.max()
     fits = len(list((tmp_path / "explainer").glob("*.pt")))
     assert fits == len(choice.table)  # one explainer of run 0 per candidate, cached
     for seed in (0, 1):

@@ -30,9 +30,10 @@ def toy_exploration(
     rng = np.random.default_rng(seed)
     ladder = pd.DataFrame({column: np.linspace(0.1, 0.9, rungs) for column in COLUMNS})
     ladder = ladder.assign(gamma=1.0, beta=[1e-3 * 3**i for i in range(rungs)], ratio=[0.1 * 3**i for i in range(rungs)],
-                           epochs=20, converged=True, accurate=[i <= chosen for i in range(rungs)], aligned=True,
+                           epochs=20, converged=True, accurate=[i <= chosen for i in range(rungs)], comparable=True,
                            accuracy_change=-0.001, accuracy_change_low=[-0.005 - 0.01 * i for i in range(rungs)],
                            sign_agreement=0.9, kept_correlation=0.8, n_judged=64)  # fmt: skip
+    ladder["trade_off"] = ladder["sparsity"] + ladder["kept_correlation"]
     ladder["qualifies"] = ladder["accurate"]
     ladder["chosen"] = ladder.index == chosen
     levels = np.linspace(0, 1, 5)

@@ -44,46 +44,32 @@ from __future__ import annotations
 
 import argparse
 
-import numpy as np
 import pandas as pd
 
 from tsinsight import paper, tuning, zoo
 from tsinsight.evaluation.ground_truth import localisation
-from tsinsight.explainer import alignment, near_zero_share
-from tsinsight.training import accuracy, convergence, predict
 
 
 def calibrate(profile: str, seeds: list[int], name: str = "synthetic_anomaly") -> pd.DataFrame:
+    """The tuning table of every seed, as the book's ``zoo.tuned`` makes it (``tuning.tune`` on the sweep's converged
+    fits, accuracy judged on ``zoo.judging_split``), with each rung's ``localisation`` and the input magnitude's."""
     data = zoo.dataset(name, profile)
     val = data.val
     gamma, beta = paper.starting_weights(name)
     grid = tuning.sweep_grid(gamma, beta, data.n_channels * data.length)
     config = zoo.explainer_config(profile)
-    rows = []
+    judge = zoo.judging_split(name, profile)
+    tables = []
     for seed in seeds:
-        classifier = zoo.classifier(name, profile, seed).model
-        base = accuracy(classifier, val.x, val.y)
-        classifier_correct = (predict(classifier, val.x) == val.y).astype(np.float64)
-        for (g, b), trained in zip(grid, zoo.fit_sweep(name, profile, grid, seed=seed, progress=True), strict=True):
-            output = trained.model.reconstruct(val.x)
-            ended = convergence(trained.history, config.early_stopping_patience, config.max_epochs)
-            rows.append(dict(seed=seed, ratio=tuning.sparsity_ratio(g, b, data.n_channels * data.length), beta=b,
-                             epochs=ended["epochs"], converged=ended["stopped_early"],
-                             change=accuracy(trained.model.pipeline, val.x, val.y) - base,
-                             sparsity=near_zero_share(output, val.x), **alignment(output, val.x),
-                             localisation=localisation(output, val.evidence),
-                             input_localisation=localisation(val.x, val.evidence),
-                             accuracy_change_low=tuning.paired_change(trained.model, val.x, val.y,
-                                                                      classifier_correct)["accuracy_change_low"]))  # fmt: skip
-    table = pd.DataFrame(rows)
-    reference = table["input_localisation"]
-    n = int(val.evidence.reshape(len(val), -1).any(axis=1).sum())
-    table["points_at_evidence"] = table["localisation"] >= reference - 2 * np.sqrt(reference * (1 - reference) / n)
-    table["passes_c"] = (table["sign_agreement"] >= tuning.MIN_SIGN_AGREEMENT) & (
-        table["kept_correlation"] >= tuning.MIN_KEPT_CORRELATION
-    )
-    table["v3_chosen"] = pd.concat([tuning.choose(rungs)["chosen"] for _, rungs in table.groupby("seed", sort=False)])
-    return table
+        fitted = zoo.fit_sweep(name, profile, grid, seed=seed, progress=True)
+        result = tuning.tune(zoo.classifier(name, profile, seed).model, zoo.autoencoder(name, profile, seed).model, data,
+                             config, gamma=gamma, beta=beta, grid=grid, judge=judge,
+                             fit=lambda _, fitted=fitted: [(t.model, t.history) for t in fitted])  # fmt: skip
+        table = result.table.assign(dataset=name, seed=seed, fell_back=result.fell_back)
+        table["localisation"] = [localisation(trained.model.reconstruct(val.x), val.evidence) for trained in fitted]
+        table["input_localisation"] = localisation(val.x, val.evidence)
+        tables.append(table)
+    return pd.concat(tables, ignore_index=True)
 
 
 def main() -> None:
@@ -91,10 +77,16 @@ def main() -> None:
     parser.add_argument("--profile", default="cpu")
     parser.add_argument("--seeds", type=int, nargs="+", default=[100, 101])
     parser.add_argument("--dataset", default="synthetic_anomaly", help="a data set with evidence masks")
+    parser.add_argument("--out", help="also write the table to this CSV file")
     args = parser.parse_args()
     table = calibrate(args.profile, args.seeds, args.dataset)
-    with pd.option_context("display.width", 200, "display.max_columns", 30, "display.precision", 3):
-        print(table.to_string(index=False))
+    if args.out:
+        table.to_csv(args.out, index=False)
+    shown = ["seed", "ratio", "epochs", "converged", "accuracy_change", "accuracy_change_low", "n_judged", "sparsity",
+             "kept_per_input", "sign_agreement", "kept_correlation", "trade_off", "qualifies", "chosen", "localisation",
+             "input_localisation"]  # fmt: skip
+    with pd.option_context("display.width", 250, "display.max_columns", 30, "display.precision", 3):
+        print(table[shown].to_string(index=False))
 
 
 if __name__ == "__main__":

@@ -37,7 +37,8 @@ def _store(exploration: dict) -> dict:
     for (_, rung), near_zero in zip(exploration["ladder"].iterrows(), exploration["near_zero"], strict=True):
         rungs.append({key: _plain(rung[key]) for key in (
             "gamma", "beta", "ratio", "epochs", "converged", "sparsity", "val_accuracy", "classifier_val_accuracy",
-            "accuracy_change", "accuracy_change_low", "accurate", "aligned", "qualifies", "chosen", "reason")}
+            "accuracy_change", "accuracy_change_low", "kept_correlation", "trade_off", "accurate", "comparable",
+            "qualifies", "chosen", "reason")}
             | {"near_zero": [float(v) for v in near_zero]})  # fmt: skip
     curves = {}
     for method, curve in exploration["curves"].groupby("method", sort=False):
@@ -226,7 +227,7 @@ const rr = rungs[r];
 const classes = get(d, "classes");
 const predicted = classes[get(d, "predictions")[r][s]];
 const chosenRung = get(d, "chosen_rung");
-const num = (v) => String(Number(v.toPrecision(3)));
+const num = (v) => (v === null ? "–" : String(Number(v.toPrecision(3))));
 ladder.title.text = `${get(d, "label")}: ρ = ${num(rr.ratio)} (γ = ${num(rr.gamma)}, β = ${num(rr.beta)}), ` +
     `rung ${r + 1} of ${R}` + (r === chosenRung ? " — TSInsight's setting" : "");
 rung_text.text = `<p>This series: <b>${pct(rr.near_zero[s], 0)}</b> of the output's points near zero ` +
@@ -236,11 +237,13 @@ rung_text.text = `<p>This series: <b>${pct(rr.near_zero[s], 0)}</b> of the outpu
     `(change ${(100 * rr.accuracy_change).toFixed(1)} points, 95 % lower bound ${(100 * rr.accuracy_change_low).toFixed(1)}).` +
     `<br><b>The rule:</b> ${rr.reason}.</p>`;
 const head = "<tr><th>rung</th><th>ρ</th><th>β</th><th>epochs</th><th>near zero</th><th>accuracy</th>" +
-    "<th>converged</th><th>accurate</th><th>aligned</th><th>qualifies</th><th>chosen</th></tr>";
+    "<th>kept corr.</th><th>near zero × corr.</th><th>converged</th><th>accurate</th><th>comparable</th>" +
+    "<th>qualifies</th><th>chosen</th></tr>";
 const body = rungs.map((q, i) => `<tr style="${i === r ? "background:#fde0dd;font-weight:bold" : ""}">` +
     `<td>${i + 1}</td><td>${num(q.ratio)}</td><td>${num(q.beta)}</td><td>${q.epochs}</td>` +
-    `<td>${pct(q.sparsity, 0)}</td><td>${pct(q.val_accuracy)}</td><td>${mark(q.converged)}</td>` +
-    `<td>${mark(q.accurate)}</td><td>${mark(q.aligned)}</td><td>${mark(q.qualifies)}</td>` +
+    `<td>${pct(q.sparsity, 0)}</td><td>${pct(q.val_accuracy)}</td><td>${num(q.kept_correlation)}</td>` +
+    `<td>${num(q.trade_off)}</td><td>${mark(q.converged)}</td>` +
+    `<td>${mark(q.accurate)}</td><td>${mark(q.comparable)}</td><td>${mark(q.qualifies)}</td>` +
     `<td>${q.chosen ? "★" : ""}</td></tr>`).join("");
 ladder_table.text = `<div style="overflow-x:auto"><table class="table">${head}${body}</table></div>` +
     (get(d, "fell_back") ? "<p>No rung qualified: TSInsight keeps Table 3's setting (rung 1).</p>" : "");

@@ -18,20 +18,34 @@ With Table 3's β the sparsity term barely acts (on the synthetic set 4 % of the
 2. a candidate qualifies when (a) its fit *converged* (stopped early, not at the epoch cap); (b) it is *accurate*:
    the one-sided 95 % lower bound (:data:`CONFIDENCE_Z`, Agresti–Min adjusted: :func:`paired_change`) of its paired
    accuracy change against the classifier on the judging split (the whole validation split, up to 10 000 series
-   in the zoo) is at least −:data:`TOLERANCE`;
-   (c) it is *aligned*: on the points its output keeps (above 0.05·std x), at least :data:`MIN_SIGN_AGREEMENT` carry
-   the input's sign and their correlation with the input is at least :data:`MIN_KEPT_CORRELATION`;
-3. the sparsest qualifying candidate is chosen; with none, the given values stay (``fell_back``).
+   in the zoo) is within :data:`TOLERANCE` of the bound a candidate that changes no prediction gets on a split of
+   that size (:func:`accuracy_floor`); (c) its output *can be compared* with the input: it keeps at least
+   :data:`MIN_KEPT_PER_INPUT` point per input on average (above 0.05·std x) and their correlation is defined;
+3. of the qualifying candidates the one with the largest **sparsity × kept correlation** is chosen (ties: the less
+   sparse); with none, the given values stay (``fell_back``).
 
 The sweep's table says for every candidate, in words, why it was taken or refused (``reason``, :func:`reasons`).
 
-Why (c): once fits converge, high ρ gives outputs that are sparse and keep the classifier's accuracy yet no longer
-follow the input — a *code* the classifier reads (a few spikes whose place or size carries the class). Measured on
-the synthetic set (cpu, run 0, three fine-tuning seeds, issue 19): at ρ = 3 the converged output leaves 68–78 % of
-its points near zero and its top point lands within ±1 step of the injected anomaly 92–94 % of the time (the input
-magnitude: 91 %); at ρ = 5 that falls to 58–64 %, at ρ = 10 to 35–45 %, and every rung up to ρ = 30 stayed within
-one point of accuracy. The suppression test is deliberately not used: Fig. 4 judges TSInsight against baselines
-that get no tuning.
+Why (b) is measured from a no-change split's bound (v4): a one-point tolerance on the bound itself cannot be met
+below about 160 judged series even by a candidate whose predictions are the classifier's (the adjusted bound of
+n series that all agree is −z/(n + 2): −3.9 points on UWave's 40), so every rung of a small data set failed and
+the rule fell back to Table 3 however sparse the rungs were. Measured from that floor, a candidate on 40 series
+passes only if it changes (almost) no prediction, on 5000 the test is the plain one-point bound.
+
+Why (3) is a trade-off and not "the sparsest above absolute alignment thresholds" (v3): once fits converge, high
+ρ gives outputs that are sparse and keep the classifier's accuracy yet no longer follow the input — a *code* the
+classifier reads (a few spikes whose place or size carries the class). v3 refused codes by thresholds on sign
+agreement (0.8) and kept correlation (0.45) calibrated on the synthetic set; on a held-out multichannel set with
+planted evidence every converged rung passed them, and "the sparsest that qualifies" took ρ = 30 — a code whose
+top points were a fifth of the time on the evidence (every rung up to ρ = 3: always) — for 2.5 points of sparsity
+over ρ = 3 paid with 0.33 of kept correlation. Sparsity × kept correlation takes a sparser rung only where the
+share of output it suppresses grows, relatively, more than the correlation of what it keeps falls: alignment is
+judged against the ladder's own rungs (a rung sparser by a factor k must keep more than 1/k of the best one's
+correlation), and the choice sits at the knee of the ladder's sparsity–alignment curve, where further sparsity stops
+paying for itself. A sum instead of the product was tried on the calibration ladders: it chose the same rungs, but
+on the synthetic set (seed 100) ρ = 3 beat the code at ρ = 5 by 0.008 (the product: by 0.07).
+The rule sees no ground truth: ground truth only calibrated and validated it (below). The suppression test is
+deliberately not used: Fig. 4 judges TSInsight against baselines that get no tuning.
 
 Per point, the sparsity term weighs ``|output|`` by β and the reconstruction term weighs the squared error by
 γ/(C·T) (C channels, T time steps), so the trade-off between them is set by one number, ρ
@@ -40,32 +54,9 @@ Per point, the sparsity term weighs ``|output|`` by β and the reconstruction te
 (electric_devices) to 0.75 (ecg_thorax); hence the ladder's half-decades refined by {1, 2, 3, 5} in the band.
 Without ``points`` :func:`sweep_grid` scales β by :data:`BETA_FACTORS`.
 
-CALIBRATION of (c) (``tools/calibrate_tuning.py``; run seeds 100 and 101, which the book never uses; validation
-split; converged fits):
-
-  seed  ρ      epochs  Δ val acc  near zero  sign agr.  kept corr.  top point on anomaly (input magnitude: 0.928)
-  100   0.15   38      +0.007     0.037      0.990      0.996       0.952
-  100   0.3    18      +0.004     0.037      0.987      0.995       0.964
-  100   1      49      +0.010     0.061      0.960      0.966       0.970
-  100   2      49      +0.005     0.165      0.929      0.811       0.952
-  100   3      73      +0.007     0.846      0.889      0.485       0.910
-  100   5      48      +0.006     0.946      0.699      0.376       0.892
-  100   10     45      −0.006     0.980      0.621      0.238       0.446  (code)
-  100   30     75      −0.011     0.991      0.591      0.213       0.392  (code)
-  101   0.15   40      +0.001     0.036      0.987      0.994       0.952
-  101   0.3    57      +0.000     0.040      0.986      0.994       0.940
-  101   1      63      +0.002     0.090      0.967      0.964       0.964
-  101   2      138     +0.002     0.619      0.982      0.847       0.946
-  101   3      59      −0.005     0.867      0.906      0.536       0.904
-  101   5      48      +0.000     0.949      0.742      0.415       0.777  (code)
-  101   10     68      +0.003     0.983      0.622      0.353       0.536  (code)
-  101   30     61      −0.017     0.994      0.562      0.184       0.380  (code)
-
-"code": the top point lands on the anomaly more than two standard errors (2 · 0.020, 166 anomalous series) less
-often than the input magnitude's. Every code has sign agreement ≤ 0.742 and kept correlation ≤ 0.415; every other
-candidate but one has ≥ 0.889 and ≥ 0.485. The thresholds 0.8 and 0.45 sit in those gaps; they reject one
-candidate that still points at the evidence (ρ = 5, seed 100: 0.699 / 0.376, top point 0.892) rather than admit a
-code. Every candidate changed validation accuracy by less than two points, so accuracy alone cannot tell a code.
+CALIBRATION and VALIDATION: ``tools/calibrate_tuning.py`` (run seeds the book never uses, converged fits, the
+book's judging split); its docstring holds the tables, rung by rung, with where each rule's choice puts its top
+point against the evidence.
 """
 
 from __future__ import annotations
@@ -90,14 +81,13 @@ BETA_FACTORS = (1.0, 3.0, 10.0, 30.0, 100.0, 300.0)  # multiples of the given β
 TOLERANCE = 0.01  # the pipeline may lose at most one point of validation accuracy against the classifier alone
 CONFIDENCE_Z = 1.645  # one-sided 95 %: the paired loss's upper bound, not its estimate, must stay within TOLERANCE
 SPARSITY_TOLERANCE = 0.05  # near zero: |output| ≤ this · std(x) (``near_zero_share``)
-# Alignment (rule c), calibrated on the synthetic set's ground truth with run seeds the book does not use (below).
-MIN_SIGN_AGREEMENT = 0.8  # kept points with the input's sign
-MIN_KEPT_CORRELATION = 0.45  # Pearson correlation of output and input over the kept points
-RULE = "converged, adjusted paired accuracy bound, aligned; sparsest qualifying (v3)"  # part of cached tunings' keys
+MIN_KEPT_PER_INPUT = 1.0  # below one kept point per input on average, the kept correlation says nothing
+RULE = "converged, paired bound within tolerance of no change's, comparable; best sparsity × kept correlation (v4)"
 
 COLUMNS = ["gamma", "beta", "ratio", "epochs", "best_epoch", "converged", "val_accuracy", "classifier_val_accuracy",
-           "accuracy_change", "accuracy_change_low", "n_judged", "sparsity", "sign_agreement", "kept_correlation",
-           "reconstruction_mse", "accurate", "aligned", "qualifies", "chosen", "reason"]  # fmt: skip
+           "accuracy_change", "accuracy_change_low", "n_judged", "sparsity", "kept_per_input", "sign_agreement",
+           "kept_correlation", "reconstruction_mse", "accurate", "comparable", "trade_off", "qualifies", "chosen",
+           "reason"]  # fmt: skip
 
 
 @dataclass
@@ -166,12 +156,23 @@ def paired_change(explainer: TSInsight, x: np.ndarray, y: np.ndarray, classifier
                 accuracy_change_low=float(adjusted - CONFIDENCE_Z * spread), n_judged=len(d))  # fmt: skip
 
 
+def accuracy_floor(n_judged, tolerance: float = TOLERANCE):
+    """The lowest paired bound (:func:`paired_change`) an accurate candidate may have on ``n_judged`` series.
+
+    A candidate that changes no prediction has the bound −z/(n + 2) (Agresti–Min, one half added to each cell);
+    the floor lies ``tolerance`` below it: −1.03 points on 5000 judged series, −4.9 on 40. Works on arrays.
+    """
+    return -tolerance - CONFIDENCE_Z / (np.asarray(n_judged, dtype=np.float64) + 2)
+
+
 def evaluate(explainer: TSInsight, x: np.ndarray, sparsity_tolerance: float = SPARSITY_TOLERANCE) -> dict:
-    """The output's ``sparsity``, ``sign_agreement``, ``kept_correlation`` (:func:`alignment`) and ``reconstruction_mse``."""
+    """The output's ``sparsity``, ``kept_per_input`` (points kept per input, on average), ``sign_agreement``,
+    ``kept_correlation`` (:func:`alignment`) and ``reconstruction_mse``."""
     output = explainer.reconstruct(x)
     aligned = alignment(output, x, sparsity_tolerance)
     return dict(
         sparsity=near_zero_share(output, x, sparsity_tolerance),
+        kept_per_input=aligned["kept_share"] * x.shape[1] * x.shape[2],
         sign_agreement=aligned["sign_agreement"],
         kept_correlation=aligned["kept_correlation"],
         reconstruction_mse=float(np.mean((output - x) ** 2)),
@@ -179,24 +180,24 @@ def evaluate(explainer: TSInsight, x: np.ndarray, sparsity_tolerance: float = SP
 
 
 def choose(table: pd.DataFrame, tolerance: float = TOLERANCE) -> pd.DataFrame:
-    """The rule, applied to a sweep table: ``accurate``, ``aligned``, ``qualifies``, ``chosen`` and ``reason`` added.
+    """The rule, applied to a sweep table: ``accurate``, ``comparable``, ``trade_off``, ``qualifies``, ``chosen`` and
+    ``reason`` added.
 
     A candidate qualifies when (a) its fit converged (stopped early, not at the epoch cap); (b) the one-sided 95 %
-    lower bound of its paired accuracy change is at least −``tolerance`` (noise cannot pass a real loss);
-    (c) it is aligned with the input: at least :data:`MIN_SIGN_AGREEMENT` of its kept points carry the input's
-    sign and their correlation with the input is at least :data:`MIN_KEPT_CORRELATION` (a code fails here).
-    The chosen one is the sparsest qualifying candidate (ties: the earlier); none when nothing qualifies.
+    lower bound of its paired accuracy change is at least :func:`accuracy_floor` (noise cannot pass a real loss, and
+    a candidate that changes nothing passes on any split); (c) its output keeps at least :data:`MIN_KEPT_PER_INPUT`
+    point per input and a defined correlation with the input on them. Of those, the one with the largest
+    ``trade_off`` = sparsity × kept correlation is chosen (ties: the earlier); none when nothing qualifies.
     """
     table = table.copy()
-    table["accurate"] = table["accuracy_change_low"] >= -tolerance
-    table["aligned"] = (table["sign_agreement"] >= MIN_SIGN_AGREEMENT) & (
-        table["kept_correlation"] >= MIN_KEPT_CORRELATION
-    )  # NaN (nothing kept) compares False
-    table["qualifies"] = table["converged"].astype(bool) & table["accurate"] & table["aligned"]
+    table["accurate"] = table["accuracy_change_low"] >= accuracy_floor(table["n_judged"], tolerance)
+    table["comparable"] = (table["kept_per_input"] >= MIN_KEPT_PER_INPUT) & table["kept_correlation"].notna()
+    table["trade_off"] = table["sparsity"] * table["kept_correlation"]
+    table["qualifies"] = table["converged"].astype(bool) & table["accurate"] & table["comparable"]
     table["chosen"] = False
     qualified = table[table["qualifies"]]
     if not qualified.empty:
-        table.loc[qualified["sparsity"].idxmax(), "chosen"] = True
+        table.loc[qualified["trade_off"].idxmax(), "chosen"] = True
     table["reason"] = reasons(table, tolerance)
     return table
 
@@ -205,55 +206,41 @@ def reasons(table: pd.DataFrame, tolerance: float = TOLERANCE, *, kept=None) -> 
     """Why each candidate of a chosen sweep table (:func:`choose`'s columns) was taken or refused, in words.
 
     A refused candidate gets every test it fails, e.g. "not converged (ran to the cap, 200 epochs); accuracy
-    bound −1.31 < −1.00 points; not aligned: sign agreement 0.62 < 0.8"; one that qualifies reads "chosen: the
-    sparsest that qualifies (…% near zero)" or says which sparser one was chosen. ``kept``: the index of the row
-    whose γ, β stay when nothing qualifies (:func:`tune`'s fall-back), which says so. It reads only the table's
-    columns, so it also explains a table stored before this column existed (:func:`with_reasons`).
+    bound −1.31 < −1.03 points; keeps 0.4 points per input, too few to compare with the input"; one that
+    qualifies reads "chosen: the best trade-off (84.6 % near zero × kept correlation 0.49 = 0.41)" or says which
+    candidate trades better. ``kept``: the index of the row whose γ, β stay when nothing qualifies (:func:`tune`'s
+    fall-back), which says so.
     """
     chosen = table[table["chosen"].astype(bool)]
     best = None if chosen.empty else chosen.iloc[0]
+    floors = accuracy_floor(table["n_judged"], tolerance)
     out = []
-    for _, row in table.iterrows():
+    for (_, row), floor in zip(table.iterrows(), floors, strict=True):
+        trade = f"{row['sparsity']:.1%} near zero × kept correlation {row['kept_correlation']:.2f}"
+        trade += f" = {row['trade_off']:.2f}"
         if bool(row["chosen"]):
-            out.append(f"chosen: the sparsest that qualifies ({row['sparsity']:.1%} near zero)")
+            out.append(f"chosen: the best trade-off ({trade})")
             continue
         failed = []
         if not bool(row["converged"]):
             failed.append(f"not converged (ran to the cap, {int(row['epochs'])} epochs)")
-        if not row["accuracy_change_low"] >= -tolerance:
-            failed.append(f"accuracy bound {100 * row['accuracy_change_low']:.2f} < {-100 * tolerance:.2f} points")
-        failed += _alignment_failures(row)
+        if not row["accuracy_change_low"] >= floor:
+            failed.append(f"accuracy bound {100 * row['accuracy_change_low']:.2f} < {100 * floor:.2f} points "
+                          f"({100 * tolerance:g} below no change's on {int(row['n_judged'])} series)")  # fmt: skip
+        if not row["kept_per_input"] >= MIN_KEPT_PER_INPUT:
+            failed.append(f"keeps {row['kept_per_input']:.2g} points per input, too few to compare with the input")
+        elif pd.isna(row["kept_correlation"]):
+            failed.append("its kept points are constant: no correlation with the input")
         if failed:
             out.append("; ".join(failed))
-        elif best is not None and row["sparsity"] < best["sparsity"]:
-            out.append(f"qualifies; ρ = {best['ratio']:.3g} is sparser ({best['sparsity']:.1%} near zero against "
-                       f"{row['sparsity']:.1%})")  # fmt: skip
         else:
-            out.append(f"qualifies; ρ = {best['ratio']:.3g}, as sparse, comes first")
+            out.append(f"qualifies ({trade}); ρ = {best['ratio']:.3g} trades "
+                       f"{'better' if best['trade_off'] > row['trade_off'] else 'as well and comes first'} "
+                       f"({best['trade_off']:.2f})")  # fmt: skip
     said = pd.Series(out, index=table.index, name="reason", dtype=object)
     if kept is not None:
         said[kept] += "; kept all the same: nothing qualifies, so the given γ, β stay"
     return said
-
-
-def with_reasons(table: pd.DataFrame, gamma: float, beta: float, fell_back: bool) -> pd.DataFrame:
-    """A stored sweep ``table`` with its ``reason`` column: a table stored before the column existed gets it from its
-    other columns (:func:`reasons`), the row of ``gamma``, ``beta`` marked as kept when the tuning ``fell_back``."""
-    if "reason" in table:
-        return table
-    given = table.index[(table["gamma"] == gamma) & (table["beta"] == beta)]
-    return table.assign(reason=reasons(table, kept=given[0] if fell_back and len(given) else None))
-
-
-def _alignment_failures(row: pd.Series) -> list[str]:
-    if pd.isna(row["sign_agreement"]) or pd.isna(row["kept_correlation"]):
-        return ["not aligned: the output keeps no point to compare with the input"]
-    failures = []
-    if not row["sign_agreement"] >= MIN_SIGN_AGREEMENT:
-        failures.append(f"sign agreement {row['sign_agreement']:.2f} < {MIN_SIGN_AGREEMENT:g}")
-    if not row["kept_correlation"] >= MIN_KEPT_CORRELATION:
-        failures.append(f"kept correlation {row['kept_correlation']:.2f} < {MIN_KEPT_CORRELATION:g}")
-    return [f"not aligned: {', '.join(failures)}"] if failures else []
 
 
 def tune(

@@ -357,7 +357,7 @@ def tuned(name: str, profile: str | Profile, kind: str = "cnn", *, progress: boo
         grid=[list(point) for point in grid],
         tolerance=tuning.TOLERANCE,
         rule=tuning.RULE,
-        thresholds=[tuning.CONFIDENCE_Z, tuning.MIN_SIGN_AGREEMENT, tuning.MIN_KEPT_CORRELATION],
+        thresholds=[tuning.CONFIDENCE_Z, tuning.MIN_KEPT_PER_INPUT],
         judged=len(judge),
         train=config.key(),
         classifier=base_classifier.key,
@@ -383,8 +383,7 @@ def tuned(name: str, profile: str | Profile, kind: str = "cnn", *, progress: boo
         return dict(gamma=result.gamma, beta=result.beta, fell_back=result.fell_back, table=result.table)
 
     stored = artifacts.cached("tuning", key, sweep)
-    table = tuning.with_reasons(stored["table"], stored["gamma"], stored["beta"], stored["fell_back"])
-    return Tuning(stored["gamma"], stored["beta"], stored["fell_back"], table, key, grid)
+    return Tuning(stored["gamma"], stored["beta"], stored["fell_back"], stored["table"], key, grid)
 
 
 JUDGED_MAX = 10_000  # validation series the tuning judges accuracy on (the profile's cap on validation is lifted)
