@@ -158,7 +158,7 @@ def test_the_best_trade_off_is_chosen_and_a_sparser_code_loses():
     assert table.classifier_val_accuracy.nunique() == 1 and table.classifier_val_accuracy.iloc[0] > 0.9
     # every row says why it was taken or refused
     chosen = table.loc[1e-3]
-    assert chosen["reason"] == (f"chosen: the best trade-off ({chosen['sparsity']:.1%} near zero × kept correlation "
+    assert chosen["reason"] == (f"chosen: the best trade-off ({chosen['sparsity']:.1%} near zero × sign agreement 1.00 × kept correlation "
                                 f"1.00 = {chosen['trade_off']:.2f})")  # fmt: skip
     assert (
         table.loc[1e-4, "reason"].startswith("qualifies (")
@@ -264,7 +264,7 @@ def _sweep_table(rng, n):
 
 
 def test_the_reasons_do_not_change_the_choice():
-    # the rule (v4), restated here: the reasons only describe it
+    # the rule (v5), restated here: the reasons only describe it
     rng = np.random.default_rng(0)
     for _ in range(300):
         table = _sweep_table(rng, int(rng.integers(1, 9)))
@@ -273,7 +273,7 @@ def test_the_reasons_do_not_change_the_choice():
         ok = table.converged & accurate & (table.kept_per_input >= 1) & table.kept_correlation.notna()
         expected = ok & False
         if ok.any():
-            expected[(table.sparsity * table.kept_correlation)[ok].idxmax()] = True
+            expected[(table.sparsity * table.sign_agreement * table.kept_correlation)[ok].idxmax()] = True
         assert list(chosen.chosen) == list(expected) and list(chosen.qualifies) == list(ok)
         assert list(chosen.reason.str.startswith("chosen: ")) == list(expected)
         assert list(chosen.reason.str.startswith("qualifies (")) == list(ok & ~expected)

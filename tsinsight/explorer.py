@@ -237,7 +237,7 @@ rung_text.text = `<p>This series: <b>${pct(rr.near_zero[s], 0)}</b> of the outpu
     `(change ${(100 * rr.accuracy_change).toFixed(1)} points, 95 % lower bound ${(100 * rr.accuracy_change_low).toFixed(1)}).` +
     `<br><b>The rule:</b> ${rr.reason}.</p>`;
 const head = "<tr><th>rung</th><th>ρ</th><th>β</th><th>epochs</th><th>near zero</th><th>accuracy</th>" +
-    "<th>kept corr.</th><th>near zero × corr.</th><th>converged</th><th>accurate</th><th>comparable</th>" +
+    "<th>kept corr.</th><th>near zero × alignment</th><th>converged</th><th>accurate</th><th>comparable</th>" +
     "<th>qualifies</th><th>chosen</th></tr>";
 const body = rungs.map((q, i) => `<tr style="${i === r ? "background:#fde0dd;font-weight:bold" : ""}">` +
     `<td>${i + 1}</td><td>${num(q.ratio)}</td><td>${num(q.beta)}</td><td>${q.epochs}</td>` +

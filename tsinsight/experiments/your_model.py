@@ -142,7 +142,9 @@ def explain(classifier: nn.Module, dataset: Dataset, profile: Profile, *, progre
         "tsinsight": tuned["history"],
         "palacio": stored_palacio["history"],
     }
-    return Explained(autoencoder, explainers, tuned["table"], tuned["gamma"], tuned["beta"], tuned["fell_back"], histories)
+    return Explained(
+        autoencoder, explainers, tuned["table"], tuned["gamma"], tuned["beta"], tuned["fell_back"], histories
+    )
 
 
 def summary(classifier: nn.Module, dataset: Dataset, explained: Explained, profile: Profile) -> pd.DataFrame:
