@@ -170,8 +170,8 @@ def test_the_best_trade_off_is_chosen_and_a_sparser_code_loses():
     lost = table.loc[1e-1]
     floor = accuracy_floor(400)
     assert lost["reason"] == (
-        f"accuracy bound {100 * lost['accuracy_change_low']:.2f} < {100 * floor:.2f} points (1 below no change's on "
-        "400 series); keeps 0 points per input, too few to compare with the input"
+        f"accuracy bound {100 * lost['accuracy_change_low']:.2f} < {100 * floor:.2f} points (1 below what no change "
+        "gets on 400 series); keeps 0 points per input, too few to compare with the input"
     )
 
 

@@ -233,7 +233,7 @@ def reasons(table: pd.DataFrame, tolerance: float = TOLERANCE, *, kept=None) -> 
             failed.append(f"not converged (ran to the cap, {int(row['epochs'])} epochs)")
         if not row["accuracy_change_low"] >= floor:
             failed.append(f"accuracy bound {100 * row['accuracy_change_low']:.2f} < {100 * floor:.2f} points "
-                          f"({100 * tolerance:g} below no change's on {int(row['n_judged'])} series)")  # fmt: skip
+                          f"({100 * tolerance:g} below what no change gets on {int(row['n_judged'])} series)")  # fmt: skip
         if not row["kept_per_input"] >= MIN_KEPT_PER_INPUT:
             failed.append(f"keeps {row['kept_per_input']:.2g} points per input, too few to compare with the input")
         elif pd.isna(row["kept_correlation"]):
