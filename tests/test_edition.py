@@ -55,7 +55,8 @@ def test_a_partial_build_is_refused_then_a_whole_one_is_kept_and_rendered(tiny):
     assert sorted(edition.render("smoke")) == ["alpha.ipynb", "beta.ipynb"]
     rendered = nbformat.read(tiny / "generated" / "alpha.ipynb", as_version=4)
     text = next(cell.source for cell in rendered.cells if present.PROVENANCE_MARK in cell.source)
-    assert f"reference edition of commit `{provenance['commit'][:12]}`" in text and "alpha_table.csv" in text
+    assert f"reference edition of commit `{provenance['commit'][:12]}`" in text and "verdicts.csv" in text
+    assert "alpha_table.csv" not in text, "a table the edition does not hold is not linked (the build would fail)"
     assert "clean build" not in text and text.count("{dropdown}") == 1
     assert "What this page found" in rendered.cells[1].source, "its findings from the edition's verdict table"
     summary, lines = edition.banner(provenance | {"cached_at_start": 5}, plan.Run("alpha"), local=False)

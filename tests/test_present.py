@@ -4,11 +4,13 @@ import sys
 from pathlib import Path
 
 import nbformat
+import numpy as np
 import pandas as pd
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from tsinsight.runner import edition, plan, present
+from tsinsight import experiments
+from tsinsight.runner import edition, numbers, plan, present
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
@@ -140,3 +142,88 @@ def test_the_html_check_finds_an_unfolded_cell_and_a_path_but_not_a_folded_one()
     ]
     example = "<article><pre>export TSINSIGHT_DATA_MIRROR=/shared/data</pre></article>"
     assert page_check.page_problems(example, Path("cluster.html")) == [], "a hand-written page's example command"
+
+
+def test_the_rest_of_the_introduction_follows_the_findings_and_the_provenance():
+    page = new_notebook(
+        cells=[
+            new_markdown_cell("# Sanity\n\nDo attributions depend on the model?\n\nHow: randomise.\n\nMore."),
+            new_markdown_cell("## Steps"),
+            cell("steps()"),
+        ]  # fmt: skip
+    )
+    box = present.box(["- 3 of 13 methods stay the same."])
+    for _ in range(2):  # presenting twice gives the same page
+        present.present(page, "sanity", "Profile `cpu`", ["- **Runs:** 1"], box)
+        assert page.cells[0].source == "# Sanity\n\nDo attributions depend on the model?"
+        assert present.FINDINGS_MARK in page.cells[1].source and present.PROVENANCE_MARK in page.cells[2].source
+        assert page.cells[3].source == f"{present.INTRO_MARK}\nHow: randomise.\n\nMore.\n"
+        assert page.cells[4].source == "## Steps"
+    short = new_notebook(cells=[new_markdown_cell("# Glance\n\nWhat did this build find?")])
+    assert present.split_intro(short) is None and short.cells[0].source == "# Glance\n\nWhat did this build find?"
+
+
+def test_a_page_without_a_claim_gets_its_main_numbers_from_its_own_table(tmp_path):
+    run = plan.Run("ground_truth", {"dataset": "synthetic_anomaly"})
+    assert present.page_findings(run, "cpu", tables=tmp_path) is None, "no table, no box"
+    scores = pd.DataFrame(dict(method=["random", "tsinsight", "occlusion"] * 2, run=[0, 0, 0, 1, 1, 1],
+                               aup=[0.01, 0.30, 0.20, 0.01, 0.50, 0.20], aur=[0.48, 0.90, 0.95, 0.50, 0.94, 0.97],
+                               top1=[0.02, 0.60, 0.40, 0.02, 0.80, 0.40]))  # fmt: skip
+    scores.to_csv(tmp_path / "ground_truth.csv", index=False)
+    box = present.page_findings(run, "cpu", tables=tmp_path)
+    assert "What this page found" in box
+    assert "the best method is **Occlusion** (AUR 0.960, top-1 40%)" in box
+    assert "TSInsight ranks **2 of 3**: AUR 0.920, the anomaly first in 70% of the samples" in box
+    assert "(random ranks: 0.490, 2%)" in box
+    scores.loc[scores["method"] == "tsinsight", "aur"] = 0.99
+    scores.to_csv(tmp_path / "ground_truth.csv", index=False)
+    assert "TSInsight ranks **1 of 3**: AUR 0.990" in present.page_findings(run, "cpu", tables=tmp_path)
+
+
+def test_the_suppression_pages_numbers_are_those_of_its_curves(tmp_path):
+    levels = [0.0, 0.5, 1.0]
+    rows = [dict(method=method, level=level, accuracy=accuracy, run=run, dataset="ford_a")
+            for method, accuracies in {"none": (0.9, 0.9, 0.9), "tsinsight": (0.9, 0.8, 0.5), "random": (0.9, 0.6, 0.5),
+                                       "occlusion": (0.9, 0.85, 0.6)}.items()
+            for run in (0, 1) for level, accuracy in zip(levels, accuracies, strict=True)]  # fmt: skip
+    pd.DataFrame(rows).to_csv(tmp_path / "suppression_ford_a.csv", index=False)
+    box = present.page_findings(plan.Run("suppression", {"dataset": "ford_a"}), "cpu", tables=tmp_path)
+    # trapezoid areas: occlusion 0.800, tsinsight 0.750, random 0.650; two runs are shown as the runs
+    assert "TSInsight ranks **2 of 3** by area under the suppression curve on FordA (AUC 0.750 (0.750, 0.750))" in box
+    assert "the best is Occlusion (0.800 (0.800, 0.800)); the unsuppressed input scores 0.900." in box
+
+
+def test_an_example_table_says_what_each_method_keeps():
+    evidence = np.zeros((1, 40), bool)
+    evidence[0, 7] = True
+    spike = np.zeros((1, 40))
+    spike[0, 7], spike[0, 8] = 3.0, 1.0
+    table = experiments.example_table(
+        {"peaked": spike, "flat": np.ones((1, 40)), "none": np.zeros((1, 40))}, 5, evidence
+    )
+    rows = table.set_index("method")
+    assert rows.loc["peaked", "top_share"] == pytest.approx(1.0) and rows.loc["peaked", "keeps_evidence"]
+    assert rows.loc["flat", "top_share"] == pytest.approx(2 / 40), "5 % of 40 points: 2 kept"
+    assert np.isnan(rows.loc["none", "top_share"]) and set(table["index"]) == {5}
+    assert experiments.example_table({"flat": np.ones((1, 40))}, 5)["keeps_evidence"].isna().all()
+
+
+@pytest.mark.skipif(edition.provenance("cpu") is None, reason="no committed cpu edition")
+def test_the_committed_editions_pages_without_a_claim_show_their_main_numbers():
+    kept = edition.provenance("cpu")
+    verdicts = pd.read_csv(edition.edition_dir("cpu") / "verdicts.csv")
+    tables = edition.edition_dir("cpu") / "results"
+    boxed = []
+    for path, run in committed_runs():
+        if run.notebook not in numbers.NUMBERS or not numbers.main_numbers(run, numbers.folder_tables(tables)):
+            continue
+        page = nbformat.read(path, as_version=4)
+        edition.shown(page, kept, run, verdicts, local=False)
+        assert present.FINDINGS_MARK in page.cells[1].source, run
+        boxed.append(run.notebook)
+    summary = pd.read_csv(tables / "datasets_table1.csv")
+    loaded = (summary["source"] != "not available").sum()
+    assert {"datasets", "suppression", "ground_truth", "sanity"} <= set(boxed)
+    page = nbformat.read(edition.edition_dir("cpu") / "pages" / "datasets.ipynb", as_version=4)
+    edition.shown(page, kept, plan.Run("datasets"), verdicts, local=False)
+    assert f"**{loaded} of the paper's {len(summary)} data sets**" in page.cells[1].source

@@ -24,6 +24,7 @@ from tsinsight.experiments.accuracy import (
 )
 from tsinsight.experiments.attributions import (
     anomalous_samples,
+    example_table,
     ground_truth_scores,
     sanity_table,
     sparseness_table,
@@ -53,6 +54,7 @@ __all__ = [
     "architecture_attributions",
     "architectures_summary",
     "compare_table3",
+    "example_table",
     "fgsm_robustness",
     "fgsm_summary",
     "ground_truth_scores",

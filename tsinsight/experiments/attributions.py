@@ -22,7 +22,7 @@ from tsinsight.evaluation.attribution_stats import gini
 from tsinsight.evaluation.ground_truth import ground_truth_table
 from tsinsight.evaluation.ranking import critical_difference, mean_rank_interval
 from tsinsight.evaluation.sanity import sanity_check
-from tsinsight.evaluation.suppress import auc_table, method_ranking
+from tsinsight.evaluation.suppress import auc_table, kept_points, method_ranking, rank_points
 from tsinsight.evaluation.suppress import suppression_curves as curves_of
 from tsinsight.explainer import ConvergenceWarning, TSInsight, mode_weights
 from tsinsight.profiles import Profile, get_profile
@@ -58,6 +58,23 @@ def suppression_curves(
             )
         )
     return pd.concat(frames, ignore_index=True).assign(dataset=name, majority=majority_share(evaluated.y))
+
+
+def example_table(
+    attributions: dict[str, np.ndarray], index: int, evidence: np.ndarray | None = None, level: float = 0.95
+) -> pd.DataFrame:
+    """Fig. 3's example, one row per method of ``attributions`` (each shaped ``(channels, length)``, of test sample
+    ``index``): ``top_share``, the share of its attribution's magnitude on the points it keeps when the fraction
+    ``level`` is suppressed (NaN for an attribution that is zero everywhere), and ``keeps_evidence``, whether those
+    points hold every point of ``evidence`` (a boolean mask like the input; None without one)."""
+    rows = []
+    for method, values in attributions.items():
+        magnitude = np.abs(np.asarray(values, dtype=float))
+        kept = rank_points(magnitude[None])[0].reshape(magnitude.shape) < kept_points(level, magnitude.size)
+        total = magnitude.sum()
+        rows.append(dict(method=method, index=int(index), top_share=magnitude[kept].sum() / total if total > 0 else np.nan,
+                         keeps_evidence=None if evidence is None else bool(kept[np.asarray(evidence, bool)].all())))  # fmt: skip
+    return pd.DataFrame(rows)
 
 
 def sparseness_table(name: str, profile: str | Profile, runs: int | None = None) -> pd.DataFrame:

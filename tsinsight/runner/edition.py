@@ -230,8 +230,12 @@ def banner(edition: dict, run: Run, *, local: bool) -> tuple[str, list[str]]:
         + ".",
         f"- **Its tables:** {{download}}`verdicts.csv </reference/{edition['profile']}/verdicts.csv>`, "
         f"{{download}}`verdicts.json </reference/{edition['profile']}/verdicts.json>`"
-        + "".join(f", {{download}}`{t}.csv </reference/{edition['profile']}/results/{t}.csv>`" for t in run.writes),
-    ]
+        + "".join(
+            f", {{download}}`{t}.csv </reference/{edition['profile']}/results/{t}.csv>`"
+            for t in run.writes
+            if (edition_dir(edition["profile"]) / "results" / f"{t}.csv").exists()
+        ),  # fmt: skip
+    ]  # a table the page's notebook writes since the edition was made is linked after the edition's refresh
     changed = changed_since(edition)
     if changed:
         shown = ", ".join(f"`{name}`" for name in changed[:12]) + (
@@ -260,7 +264,11 @@ def shown(page: nbformat.NotebookNode, edition: dict, run: Run, verdicts: pd.Dat
     summary, first = banner(edition, run, local=local)
     present.drop_volatile(page)
     lines = execute.provenance(page, run, edition["profile"], first)
-    findings = present.page_findings(run, edition["profile"], None if local else verdicts)
+    findings = (
+        present.page_findings(run, edition["profile"])
+        if local
+        else present.page_findings(run, edition["profile"], verdicts, edition_dir(edition["profile"]) / "results")
+    )
     present.present(page, run.notebook, summary, lines, findings)
 
 

@@ -4,10 +4,12 @@ Applied to every page the book shows, once when the runner executes it (:func:`t
 again when the reference edition is rendered (:func:`tsinsight.runner.edition.render`), so that the edition's pages,
 executed by an earlier version of the notebooks, read like fresh ones. Applying it twice changes nothing.
 
-- **Findings first**: under the title (the question the page answers), a "What this page found" box with the claims
+- **Findings first**: under the title and the paragraph below it (the question the page answers), a "What this
+  page found" box with the claims
   of the paper the page judges, their verdicts and our numbers (the rows of :func:`tsinsight.claims.judged`, the
   same code as the reproduction report); a page that judges every claim (its ``findings`` declaration is ``"all"``)
-  gets the counts per verdict and figure.
+  gets the counts per verdict and figure; a page that judges none, its main numbers (:mod:`tsinsight.runner.numbers`).
+  The rest of the page's introduction (how it answers the question) follows the findings and the provenance.
 - **Provenance once, folded**: one visible line (profile, edition or this machine, commit, date) opening a dropdown
   with the rest: the provenance box that the notebook's ``page_header`` displayed (taken out of the cell's outputs
   and kept in the page's metadata), the edition's banner, the runtime, the source and the ``make notebook`` line.
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import ast
 import re
+from pathlib import Path
 
 import nbformat
 import pandas as pd
@@ -29,11 +32,13 @@ import pandas as pd
 from tsinsight import claims
 from tsinsight.paper import label
 from tsinsight.report import VERDICT_MARKS
-from tsinsight.runner import plan
+from tsinsight.results import results_dir
+from tsinsight.runner import numbers, plan
 from tsinsight.runner.plan import Run
 
 PROVENANCE_MARK = "<!-- tsinsight-provenance -->"
 FINDINGS_MARK = "<!-- tsinsight-findings -->"
+INTRO_MARK = "<!-- tsinsight-intro -->"  # the rest of a page's introduction, moved below its findings
 # Pages whose subject is code: a reader comes to them to read it.
 CODE_PAGES = frozenset({"quickstart", "rerunning", "your_model"})
 # Tags with which myst-nb folds or removes a cell's input (either spelling).
@@ -220,17 +225,29 @@ def findings_markdown(table: pd.DataFrame, everything: bool = False) -> str | No
         for claim in table.itertuples():
             where = "" if claim.dataset in ("all", "–") else f"{label(claim.dataset)}: "
             lines.append(f"- **{marks.get(claim.verdict, claim.verdict)}** — {where}{claim.claim} Ours: {claim.ours}.")
+    return box(lines)
+
+
+def box(lines: list[str]) -> str:
+    """The "What this page found" box around the Markdown ``lines``."""
     return f"{FINDINGS_MARK}\n:::{{admonition}} What this page found\n:class: tip\n" + "\n".join(lines) + "\n:::\n"
 
 
-def page_findings(run: Run, profile: str, verdicts: pd.DataFrame | None = None) -> str | None:
+def page_findings(
+    run: Run, profile: str, verdicts: pd.DataFrame | None = None, tables: Path | None = None
+) -> str | None:
     """The "What this page found" box of ``run``: the claims of the figures its notebook declares (``findings``, else
     the figures of its ``claims``), of its data set for a page per data set, judged now from the result tables of
-    ``profile`` or taken from ``verdicts`` (an edition's verdict table); None for a page that judges no claim."""
+    ``profile`` or taken from ``verdicts`` (an edition's verdict table). A page that judges no claim gets its main
+    numbers (:mod:`tsinsight.runner.numbers`) from its result tables: ``profile``'s on this machine, or those in
+    ``tables`` (an edition's); None when it has none."""
     declared = plan.declaration(run.notebook)
     wanted = declared.get("findings", list(declared.get("claims", {})))
-    if not wanted or isinstance(wanted, dict):
+    if isinstance(wanted, dict):
         return None
+    if not wanted:
+        lines = numbers.main_numbers(run, numbers.folder_tables(results_dir(profile) if tables is None else tables))
+        return box([f"- {line}" for line in lines]) if lines else None
     everything = wanted == "all"
     if verdicts is None:
         table = claims.judged(None if everything else wanted, profile)
@@ -249,6 +266,7 @@ def _ours(cell) -> bool:
     return cell.cell_type == "markdown" and (
         PROVENANCE_MARK in cell.source
         or FINDINGS_MARK in cell.source
+        or INTRO_MARK in cell.source
         or cell.source.startswith(_UNFOLDED_BLOCKS)
         or "<!-- tsinsight-edition-banner -->" in cell.source  # the banner of editions rendered before the fold
     )
@@ -269,11 +287,14 @@ def present(
     page: nbformat.NotebookNode, notebook: str, summary: str, lines: list[str], findings: str | None = None
 ) -> None:
     """Show ``page`` (a page of ``notebook``) to a reader: under its title ``findings`` (a box, or None) and the
-    provenance ``summary`` with ``lines`` folded under it, in place of any such blocks it had; its code folded.
+    provenance ``summary`` with ``lines`` folded under it, in place of any such blocks it had, then the rest of its
+    introduction (:func:`split_intro`); its code folded.
 
     A notebook that declares ``"findings": {"section": heading}`` has that section moved under its title instead of a
     box: the page's own summary, computed where the page computes it."""
+    moved_before = next((cell.source for cell in page.cells if INTRO_MARK in cell.source), None)
     page.cells = [cell for cell in page.cells if not _ours(cell)]
+    more = split_intro(page) or moved_before
     declared = plan.declaration(notebook).get("findings")
     where = _section(page.cells, declared["section"]) if isinstance(declared, dict) else None
     after = 1
@@ -282,9 +303,22 @@ def present(
         del page.cells[where[0] : where[1]]
         page.cells[1:1] = moved
         after += len(moved)
-    blocks = [block for block in (findings, provenance_markdown(summary, lines)) if block]
+    blocks = [block for block in (findings, provenance_markdown(summary, lines), more) if block]
     # fixed cell ids: a page whose content is unchanged keeps its bytes
     page.cells[after:after] = [
         nbformat.v4.new_markdown_cell(block, id=block[5 : block.index(" -->")]) for block in blocks
     ]
     fold_code(page, notebook)
+
+
+def split_intro(page: nbformat.NotebookNode) -> str | None:
+    """Keep in ``page``'s first cell its title and the paragraph under it (the question the page answers); return the
+    rest of that cell (how the page answers it), marked, to follow the findings; None when there is no rest."""
+    first = page.cells[0] if page.cells else None
+    if first is None or first.cell_type != "markdown" or not first.source.startswith("# "):
+        return None
+    paragraphs = re.split(r"\n\s*\n", first.source.strip())
+    if len(paragraphs) <= 2:
+        return None
+    first.source = "\n\n".join(paragraphs[:2])
+    return f"{INTRO_MARK}\n" + "\n\n".join(paragraphs[2:]) + "\n"
