@@ -73,6 +73,7 @@ def test_a_planted_set_runs_under_its_caps_with_its_backgrounds(planted_zoo):
     assert planted.budget("synthetic_anomaly", TINY) == TINY
     with pytest.raises(ValueError, match="unknown planted data set"):
         planted.budget("ford_a", TINY)
+    assert planted.set_label("planted_ford_a") == "Planted FordA" and planted.set_label("ford_a") == "FordA"
     design = planted.planted_design("planted_ford_a", TINY)
     assert len(design) == 2 and (design["series"] == 12).all()
     width = planted_data.pattern_width(32)

@@ -29,6 +29,7 @@ from tsinsight.evaluation.ground_truth import ground_truth_scores, localisation,
 from tsinsight.experiments.attributions import anomalous_samples
 from tsinsight.experiments.later import later_attributions, later_methods_of
 from tsinsight.later_methods import MASK_METHODS
+from tsinsight.paper import label
 from tsinsight.profiles import Profile, get_profile
 from tsinsight.report import method_label
 from tsinsight.training import accuracy, majority_share
@@ -57,6 +58,13 @@ def page_sets(profile: str | Profile) -> list[str]:
     bases = [base for base in planted.BASES if profile.datasets is None or base in profile.datasets]
     planted_sets = [planted.planted_name(base) for base in bases]
     return [name for name in (SYNTHETIC, *planted_sets) if data.is_available(name)]
+
+
+def set_label(name: str) -> str:
+    """A reader's name for a data set of the page: "Planted FordA" for ``planted_ford_a``, the paper's otherwise."""
+    if name.startswith(planted.PREFIX):
+        return f"Planted {label(planted.base_name(name))}"
+    return label(name)
 
 
 def budget(name: str, profile: str | Profile) -> Profile:
