@@ -6,7 +6,8 @@ table with :mod:`tsinsight.results`, plot it and show the claims.
 - :mod:`~tsinsight.experiments.accuracy`: Table 3 (also at the paper's budget alone: ``paper_table3``), training curves, Figs. 1–2 outputs, the γ × β trade-off;
 - :mod:`~tsinsight.experiments.attributions`: Fig. 4 suppression curves, the methods' sparseness, ground truth, randomisation sanity check;
 - :mod:`~tsinsight.experiments.properties`: Jacobian (Fig. 5), FGSM (Fig. 6), loss landscape (Fig. 8),
-  CNN vs LSTM (Fig. 9), model vs instance (Section 6.2).
+  CNN vs LSTM (Fig. 9), model vs instance (Section 6.2);
+- :mod:`~tsinsight.experiments.planted`: every method against planted evidence in real series (beyond the paper).
 """
 
 from tsinsight.experiments.accuracy import (
@@ -31,6 +32,7 @@ from tsinsight.experiments.attributions import (
     suppression_curves,
     suppression_ranking,
 )
+from tsinsight.experiments.planted import planted_design, planted_scores
 from tsinsight.experiments.properties import (
     architecture_attributions,
     architectures_summary,
@@ -69,6 +71,8 @@ __all__ = [
     "mass_profile",
     "outputs",
     "paper_table3",
+    "planted_design",
+    "planted_scores",
     "sanity_table",
     "sparseness_table",
     "suppression_curves",

@@ -70,7 +70,11 @@ def later_methods_of(name: str, profile: str | Profile) -> list[str]:
     return [method for method in LATER_METHODS if left_out(name, profile, method) is None]
 
 
-def _attributions(name: str, profile: Profile, run: int, x: np.ndarray, figure: str, methods) -> dict[str, np.ndarray]:
+def later_attributions(
+    name: str, profile: Profile, run: int, x: np.ndarray, figure: str, methods
+) -> dict[str, np.ndarray]:
+    """The ``methods``' attributions of ``x`` by run ``run``'s classifier of ``name``, cached under the page ``figure``'s
+    key (the masks at :func:`mask_epochs`)."""
     key = {"dataset": name, "profile": profile.name, "run": run, "figure": figure}
     classifier = zoo.classifier(name, profile, seed=run).model
     epochs = mask_epochs(profile)
@@ -94,7 +98,7 @@ def later_curves(name: str, profile: str | Profile, runs: int | None = None, set
     frames = []
     for run in profile.run_seeds(runs):
         classifier = zoo.classifier(name, profile, seed=run).model
-        for method, attribution in _attributions(name, profile, run, evaluated.x, "fig4", methods).items():
+        for method, attribution in later_attributions(name, profile, run, evaluated.x, "fig4", methods).items():
             for filler, order in settings:
                 curve = suppression(
                     classifier, evaluated.x, evaluated.y, attribution, filler=filler, order=order, seed=run
@@ -115,7 +119,7 @@ def later_sparseness(name: str, profile: str | Profile, runs: int | None = None)
     rows = []
     for run in profile.run_seeds(runs):
         methods = later_methods_of(name, profile)
-        for method, attribution in _attributions(name, profile, run, evaluated.x, "fig4", methods).items():
+        for method, attribution in later_attributions(name, profile, run, evaluated.x, "fig4", methods).items():
             values = gini(attribution)
             rows.append(dict(method=method, run=run, gini=float(values.mean()), gini_std=float(values.std())))
     return pd.DataFrame(rows, columns=["method", "run", "gini", "gini_std"]).assign(dataset=name)
@@ -130,7 +134,9 @@ def later_ground_truth(name: str, profile: str | Profile, runs: int | None = Non
     rows = []
     for run in profile.run_seeds(runs):
         methods = later_methods_of(name, profile)
-        for method, attribution in _attributions(name, profile, run, test.x[chosen], "ground_truth", methods).items():
+        for method, attribution in later_attributions(
+            name, profile, run, test.x[chosen], "ground_truth", methods
+        ).items():
             rows.append({"method": method, **ground_truth_scores(attribution, test.evidence[chosen]), "run": run})
     return pd.DataFrame(rows, columns=["method", "aup", "aur", "top1", "run"]).assign(dataset=name)
 
