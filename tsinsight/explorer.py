@@ -37,7 +37,7 @@ def _store(exploration: dict) -> dict:
     for (_, rung), near_zero in zip(exploration["ladder"].iterrows(), exploration["near_zero"], strict=True):
         rungs.append({key: _plain(rung[key]) for key in (
             "gamma", "beta", "ratio", "epochs", "converged", "sparsity", "val_accuracy", "classifier_val_accuracy",
-            "accuracy_change", "accuracy_change_low", "kept_correlation", "trade_off", "accurate", "comparable",
+            "accuracy_change", "accuracy_change_low", "trade_off", "accurate", "comparable",
             "qualifies", "chosen", "reason")}
             | {"near_zero": [float(v) for v in near_zero]})  # fmt: skip
     curves = {}
@@ -237,11 +237,11 @@ rung_text.text = `<p>This series: <b>${pct(rr.near_zero[s], 0)}</b> of the outpu
     `(change ${(100 * rr.accuracy_change).toFixed(1)} points, 95 % lower bound ${(100 * rr.accuracy_change_low).toFixed(1)}).` +
     `<br><b>The rule:</b> ${rr.reason}.</p>`;
 const head = "<tr><th>rung</th><th>ρ</th><th>β</th><th>epochs</th><th>near zero</th><th>accuracy</th>" +
-    "<th>kept corr.</th><th>near zero × alignment</th><th>converged</th><th>accurate</th><th>comparable</th>" +
+    "<th>trade-off</th><th>converged</th><th>accurate</th><th>comparable</th>" +
     "<th>qualifies</th><th>chosen</th></tr>";
 const body = rungs.map((q, i) => `<tr style="${i === r ? "background:#fde0dd;font-weight:bold" : ""}">` +
     `<td>${i + 1}</td><td>${num(q.ratio)}</td><td>${num(q.beta)}</td><td>${q.epochs}</td>` +
-    `<td>${pct(q.sparsity, 0)}</td><td>${pct(q.val_accuracy)}</td><td>${num(q.kept_correlation)}</td>` +
+    `<td>${pct(q.sparsity, 0)}</td><td>${pct(q.val_accuracy)}</td>` +
     `<td>${num(q.trade_off)}</td><td>${mark(q.converged)}</td>` +
     `<td>${mark(q.accurate)}</td><td>${mark(q.comparable)}</td><td>${mark(q.qualifies)}</td>` +
     `<td>${q.chosen ? "★" : ""}</td></tr>`).join("");
