@@ -242,6 +242,14 @@ def test_real_browser_passes_clean_pages_and_catches_each_problem(tmp_path, caps
     write(html / "twin-b.html", page(title="Twins"))
     write(html / "to-twin.html", '<meta http-equiv="Refresh" content="0; url=twin-a.html" />')
     write(html / "raw_math.html", page('<div class="math notranslate nohighlight">\\[x^2\\]</div>'))
+    # a MathJax whose startup settles before it typesets (seen once in CI): the check waits for the equations
+    late_typeset = (
+        '<div class="math notranslate nohighlight">\\[x^2\\]</div><script>'
+        'window.MathJax = {version: "test", startup: {promise: Promise.resolve()}};'
+        'setTimeout(() => { document.querySelector(".math").innerHTML = "<mjx-container>x</mjx-container>"; }, 1500);'
+        "</script>"
+    )
+    write(html / "late_math.html", page(late_typeset))
     write(html / "generated" / "complete.html", page(figure * 2, nav='<img src="../_images/fig.png">'))
     write(html / "generated" / "incomplete.html", page(figure, nav='<img src="../_images/fig.png">'))
     two_figures = [([image_output("image/png")], {}), ([image_output("image/png")], {})]
@@ -254,6 +262,7 @@ def test_real_browser_passes_clean_pages_and_catches_each_problem(tmp_path, caps
         "generated/complete.html",
         "generated/incomplete.html",
         "index.html",
+        "late_math.html",
         "logs.html",
         "raw_math.html",
         "remote.html",
@@ -278,7 +287,10 @@ def test_real_browser_passes_clean_pages_and_catches_each_problem(tmp_path, caps
     assert "request outside the site: http://127.0.0.1:9/remote.png" in results["remote.html"].problems
     assert results["twin-a.html"].problems == ["title 'Twins' is also the title of twin-b.html"]
     assert results["to-twin.html"].ok and results["to-twin.html"].title is None
-    assert results["raw_math.html"].problems == ["1 equation(s) not typeset by MathJax (shown as raw TeX)"]
+    assert results["raw_math.html"].problems == [
+        "1 equation(s) not typeset by MathJax (shown as raw TeX; MathJax: not on the page)"
+    ]
+    assert results["late_math.html"].ok, results["late_math.html"]
     assert all(r.seconds > 0 for r in results.values())
 
     assert main([str(html), "--no-progress", "--require"]) == 1

@@ -78,11 +78,22 @@ const settled = images.map((img) => img.complete ? Promise.resolve() : new Promi
     img.addEventListener("load", resolve, {once: true});
     img.addEventListener("error", resolve, {once: true});
 }));
-// Until MathJax has loaded, window.MathJax is only its configuration: wait for its startup, then its typesetting.
+// MathJax typesets some time after its deferred script has run, and its startup promise has been seen to settle with
+// equations still raw (a CI run): on a page that loads MathJax, wait until no equation is raw (or the limit).
+const rawMath = () => Array.from(document.querySelectorAll(".math")).filter((el) => !el.querySelector("mjx-container"));
+const loadsMathJax = window.MathJax !== undefined || document.querySelector('script[src*="mathjax" i]') !== null;
+let mathjaxStartup = "never settled";
 settled.push(new Promise((resolve) => {
-    const poll = () => (window.MathJax && window.MathJax.startup && window.MathJax.startup.promise)
-        ? window.MathJax.startup.promise.then(resolve, resolve) : setTimeout(poll, 50);
-    if (window.MathJax && document.querySelector(".math")) poll(); else resolve();
+    let hooked = false;
+    const poll = () => {
+        const startup = window.MathJax && window.MathJax.startup && window.MathJax.startup.promise;
+        if (startup && !hooked) {
+            hooked = true;
+            startup.then(() => { mathjaxStartup = "settled"; }, (error) => { mathjaxStartup = `failed: ${error}`; });
+        }
+        if (rawMath().length === 0) resolve(); else setTimeout(poll, 50);
+    };
+    if (loadsMathJax) poll(); else resolve();
 }));
 const limit = new Promise((resolve) => setTimeout(resolve, arguments[0]));
 Promise.race([Promise.all(settled), limit]).then(() => requestAnimationFrame(() => {
@@ -104,7 +115,10 @@ Promise.race([Promise.all(settled), limit]).then(() => requestAnimationFrame(() 
         requests: performance.getEntriesByType("resource").map((entry) => entry.name),
         title: document.title,
         explorer: document.querySelector(".tsinsight-explorer") !== null,
-        raw_math: Array.from(document.querySelectorAll(".math")).filter((el) => !el.querySelector("mjx-container")).length,
+        raw_math: rawMath().length,
+        mathjax: !loadsMathJax ? "not on the page"
+            : window.MathJax && window.MathJax.version ? `${window.MathJax.version} loaded, startup ${mathjaxStartup}`
+            : "never loaded",
         layout: {scroll_width: article.scrollWidth, width: article.clientWidth,
                  culprit: sticking ? `<${sticking.tagName.toLowerCase()} class="${sticking.className}">` : null},
     });
@@ -367,7 +381,9 @@ def check_page(driver, html_dir: str | os.PathLike, page: Path, required_figures
         result.problems += [f"request outside the site: {url}" for url in outside_requests(after, html_dir)
                             if url not in seen["requests"]]  # fmt: skip
     if seen["raw_math"]:
-        result.problems.append(f"{seen['raw_math']} equation(s) not typeset by MathJax (shown as raw TeX)")
+        result.problems.append(
+            f"{seen['raw_math']} equation(s) not typeset by MathJax (shown as raw TeX; MathJax: {seen['mathjax']})"
+        )
     overflow = overflow_problem(seen["layout"])
     if overflow:
         result.problems.append(overflow)
