@@ -16,12 +16,17 @@ from tsinsight.training import HISTORY_COLUMNS, TrainConfig
 
 # Two batches an epoch, a large learning rate and a patience of one: the members stop at epochs 3, 6 and 6 (best
 # epochs 2, 5, 5), with learning-rate reductions on the way. Weights agree to ~2e-6: the vmapped (grouped) convs
-# round differently from a single network's in the last bit (the module docstring says when that grows).
+# round differently from a single network's in the last bit (the module docstring says when that grows). How far that
+# rounding carries through 8 epochs of Adam depends on the CPU's kernels: on an AMD EPYC (2 cores) the weights differed
+# by up to 1.2e-5 here and 2.7e-4 in the five-member test below, the validation losses by 1.9e-5 relative, while a fit
+# moves the weights by up to 0.09–0.16. The bounds sit near 1 % of that movement: a member fitted on other batches or
+# with another member's gradient is off by a large part of it.
 CONFIG = TrainConfig(
     lr=1e-2, lr_patience=0, early_stopping_patience=1, max_epochs=8, batch_size=32, progress=False, device="cpu"
 )
 WEIGHTS = [(1.0, 1e-3), (0.1, 0.05), (2.0, 0.2)]
-ATOL = 1e-5
+ATOL = 1e-3
+LOSS_RTOL = 1e-4
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +60,7 @@ def test_explainers_fitted_together_match_separate_fits(start):
         assert ht["epoch"].tolist() == ha["epoch"].tolist() and ht["lr"].tolist() == ha["lr"].tolist()
         assert ht["val_metric"].tolist() == ha["val_metric"].tolist()  # the validation accuracies, epoch by epoch
         for column in ("train_loss", "val_loss"):
-            assert ht[column].to_numpy() == pytest.approx(ha[column].to_numpy(), rel=1e-5)
+            assert ht[column].to_numpy() == pytest.approx(ha[column].to_numpy(), rel=LOSS_RTOL)
         for (name, p), q in zip(a.autoencoder.named_parameters(), t.autoencoder.parameters(), strict=True):
             torch.testing.assert_close(q, p, atol=ATOL, rtol=0, msg=name)
         assert not t.autoencoder.training and next(t.autoencoder.parameters()).device.type == "cpu"
@@ -95,7 +100,7 @@ def test_runs_with_their_own_classifiers_seeds_and_modes_match_separate_fits(sta
     for a, t, ha, ht in zip(alone, together, separate, stacked, strict=True):
         assert ht.attrs["epochs"] == ha.attrs["epochs"] and ht.attrs["best_epoch"] == ha.attrs["best_epoch"]
         assert ht["val_metric"].tolist() == ha["val_metric"].tolist() and ht["lr"].tolist() == ha["lr"].tolist()
-        assert ht["val_loss"].to_numpy() == pytest.approx(ha["val_loss"].to_numpy(), rel=1e-5)
+        assert ht["val_loss"].to_numpy() == pytest.approx(ha["val_loss"].to_numpy(), rel=LOSS_RTOL)
         for (name, p), q in zip(a.autoencoder.named_parameters(), t.autoencoder.parameters(), strict=True):
             torch.testing.assert_close(q, p, atol=ATOL, rtol=0, msg=name)
     encoder = dict(autoencoder.encoder.named_parameters())  # Palacio et al.: only the decoder is trained
