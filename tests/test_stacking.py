@@ -15,12 +15,11 @@ from tsinsight.stacking import fit_together, stacked_outputs, stacked_terms
 from tsinsight.training import HISTORY_COLUMNS, TrainConfig
 
 # Two batches an epoch, a large learning rate and a patience of one: the members stop at epochs 3, 6 and 6 (best
-# epochs 2, 5, 5), with learning-rate reductions on the way. Weights agree to ~2e-6: the vmapped (grouped) convs
-# round differently from a single network's in the last bit (the module docstring says when that grows). How far that
-# rounding carries through 8 epochs of Adam depends on the CPU's kernels: on an AMD EPYC (2 cores) the weights differed
-# by up to 1.2e-5 here and 2.7e-4 in the five-member test below, the validation losses by 1.9e-5 relative, while a fit
-# moves the weights by up to 0.09–0.16. The bounds sit near 1 % of that movement: a member fitted on other batches or
-# with another member's gradient is off by a large part of it.
+# epochs 2, 5, 5), with learning-rate reductions on the way. The vmapped (grouped) convs round differently from a
+# single network's in the last bit (the module docstring says when that grows), and how far that carries through 8
+# epochs of Adam depends on the CPU's kernels: weights agreed to ~2e-6 on earlier machines; on an AMD EPYC (2 cores)
+# they differed by up to 1.2e-5 here and 2.7e-4 in the five-member test below, the validation losses by 1.9e-5
+# relative, while a fit moves the weights by up to 0.09–0.16. The bounds sit near 1 % of that movement.
 CONFIG = TrainConfig(
     lr=1e-2, lr_patience=0, early_stopping_patience=1, max_epochs=8, batch_size=32, progress=False, device="cpu"
 )

@@ -78,8 +78,8 @@ const settled = images.map((img) => img.complete ? Promise.resolve() : new Promi
     img.addEventListener("load", resolve, {once: true});
     img.addEventListener("error", resolve, {once: true});
 }));
-// MathJax typesets some time after its deferred script has run, and its startup promise has been seen to settle with
-// equations still raw (a CI run): on a page that loads MathJax, wait until no equation is raw (or the limit).
+// A CI run found every equation of a page raw after awaiting MathJax's startup promise (cause unknown; it passed here):
+// on a page that loads MathJax, wait until no equation is raw (or the limit), and report how its startup ended.
 const rawMath = () => Array.from(document.querySelectorAll(".math")).filter((el) => !el.querySelector("mjx-container"));
 const loadsMathJax = window.MathJax !== undefined || document.querySelector('script[src*="mathjax" i]') !== null;
 let mathjaxStartup = "never settled";
