@@ -52,7 +52,7 @@ lint: venv ## ruff on the package, tests, benchmarks and notebooks; the publishi
 	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 
 pytest: venv ## the unit tests
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2
 
 # Two pages at a time: a smoke page is mostly its kernel's start and imports, one core's work.
 smoke-book: venv ## the whole book on the smoke profile, the GPU machine's way (tools/device_run.sh, unpack, the rest here)
