@@ -54,10 +54,9 @@ lint: venv ## ruff on the package, tests, benchmarks and notebooks; the publishi
 pytest: venv ## the unit tests
 	$(BIN)/python -m pytest -q -n 2
 
-# Two pages at a time: a smoke page is mostly its kernel's start and imports, one core's work.
 smoke-book: venv ## the whole book on the smoke profile, the GPU machine's way (tools/device_run.sh, unpack, the rest here)
 	rm -rf .device-out/smoke
-	PYTHON=$(BIN)/python bash tools/device_run.sh smoke .device-out/smoke 2
+	PYTHON=$(BIN)/python bash tools/device_run.sh smoke .device-out/smoke
 	$(BIN)/python tools/device.py unpack .device-out/smoke
 	$(BIN)/python -m tsinsight.book build --profile smoke
 
