@@ -16,7 +16,7 @@ def _isolated_artifacts(tmp_path_factory, monkeypatch):
 
 
 def pytest_configure(config):
-    # Under pytest-xdist (make pytest: one worker per core) each worker takes its share of the cores.
+    # Under pytest-xdist (make pytest: two workers) each worker takes its share of the cores.
     workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
     torch.set_num_threads(max(1, min(2, (os.cpu_count() or 1) // workers)))
 
