@@ -58,6 +58,11 @@ def test_scores_cover_every_method_run_and_rung_and_magnitude_finds_the_spike(pl
     grid = zoo.tuned("synthetic_anomaly", TINY).grid
     ladder = scores[scores["family"] == "ladder"]
     assert len(ladder) == 2 * len(grid) and (ladder.groupby("run")["chosen"].sum() == 1).all()
+    # a profile that scores run 0's ladder only keeps every other row as it was (the same cached attributions)
+    first_ladder = planted.planted_scores("synthetic_anomaly", dataclasses.replace(TINY, planted_ladder_runs=1))
+    assert set(first_ladder.loc[first_ladder["family"] == "ladder", "run"]) == {0}
+    kept = scores[(scores["family"] != "ladder") | (scores["run"] == 0)].reset_index(drop=True)
+    pd.testing.assert_frame_equal(first_ladder, kept)
     assert scores[list(planted.MEASURES)].stack().between(0, 1).all()
     # the toy's spike is six standard deviations: the largest |x| is the evidence, random ranks are not
     by_method = paper.groupby("method")["top1"].mean()

@@ -6,8 +6,8 @@ no larger than the series' own spread. On each planted set and on the synthetic 
 the known evidence by the ground-truth page's measures (:func:`measures`): the paper's thirteen (``none`` has no
 ranking), the later four where they run (:func:`tsinsight.experiments.later.later_methods_of`), TSInsight as the
 tuning rule chooses it (the ``tsinsight`` method: the zoo's explainer of each run), and TSInsight at every rung of
-its tuning ladder (``zoo.fit_sweep`` on each run's classifier and auto-encoder, the grid of ``zoo.tuned``; run 0's
-ladder is the tuning sweep itself). :func:`planted_design` measures the planted design on the same series.
+its tuning ladder (``zoo.fit_sweep`` on a run's classifier and auto-encoder, the grid of ``zoo.tuned``; run 0's
+ladder is the tuning sweep itself; the profile's ``planted_ladder_runs`` says how many runs' ladders are scored). :func:`planted_design` measures the planted design on the same series.
 
 The synthetic set's models and attributions are the book's own (same keys: read from the cache when the ground-truth
 and later-explainers pages have run). A planted set is not part of the rest of the book, so everything of it is fitted
@@ -112,6 +112,13 @@ def mask_series(name: str, profile: str | Profile, scored: int) -> int:
     return scored if name == SYNTHETIC or cap is None else min(scored, cap)
 
 
+def scores_ladder(run: int, profile: str | Profile) -> bool:
+    """Whether the page scores run ``run``'s tuning ladder: the first ``planted_ladder_runs`` runs' (None: every run's;
+    run 0's ladder is the tuning sweep itself, the others' are fitted for this page)."""
+    cap = get_profile(profile).planted_ladder_runs
+    return cap is None or run < cap
+
+
 def page_budget(profile: str | Profile) -> pd.DataFrame:
     """What each data set of the page runs on under ``profile``, one row per data set: its training and validation
     series (the fits'), the scored series, how many of them the masks explain (0 where they do not run), the series'
@@ -135,8 +142,9 @@ def planted_scores(name: str, profile: str | Profile, runs: int | None = None) -
     ``family``: ``paper`` (the thirteen but ``none``; ``tsinsight`` is the explainer the tuning rule chose), ``later``
     (the later methods that run on ``name``; the masks on the first ``planted_mask_series`` series of a planted set)
     or ``ladder`` (TSInsight at each rung of the tuning ladder, fitted on the run's own classifier and auto-encoder:
-    ``ratio`` is its ρ, ``chosen`` marks the rung the rule chose). Attributions are cached artifacts; on the synthetic
-    set they are the ground-truth and later-explainers pages' (same keys).
+    ``ratio`` is its ρ, ``chosen`` marks the rung the rule chose; only on the runs :func:`scores_ladder` takes).
+    Attributions are cached artifacts; on the synthetic set they are the ground-truth and later-explainers pages' (same
+    keys).
     """
     profile = get_profile(profile)
     chosen_budget = budget(name, profile)
@@ -157,6 +165,8 @@ def planted_scores(name: str, profile: str | Profile, runs: int | None = None) -
             n = mask_series(name, profile, len(x)) if method in MASK_METHODS else len(x)
             attribution = later_attributions(name, chosen_budget, run, x[:n], "ground_truth", [method])[method]
             rows.append(dict(method=method, family="later", run=run, **measures(attribution, evidence[:n])))
+        if not scores_ladder(run, profile):
+            continue
         rungs = zoo.fit_sweep(name, chosen_budget, tuning.grid, seed=run)
         for (gamma, beta), rung in zip(tuning.grid, rungs, strict=True):
             attribution = cached_attribute("tsinsight", classifier, x, key=key, explainer=rung.model, seed=run)
