@@ -47,9 +47,6 @@ FOLDED = frozenset({"hide-input", "hide_input", "hide-cell", "hide_cell", "remov
 # Calls that only set a page up or store its tables: a cell made of these and imports shows nothing a reader needs.
 PLUMBING_CALLS = frozenset({"page_header", "save", "use_book_style", "get_profile"})
 _HEADER_TITLE = ":::{admonition} How this page was produced"
-# Blocks that the runner wrote as cells of their own before the provenance was folded (the pages of the cpu edition
-# of f8fa9c8): replaced by the folded block when such a page is rendered.
-_UNFOLDED_BLOCKS = ("*This page was executed by `make book` in ", ":::{admonition} Source and re-run")
 _EXECUTED = re.compile(r"\*\*Executed:\*\* (?P<date>\d{4}-\d\d-\d\d) [\d:]+ UTC on .*, commit (?P<commit>`\w+`)")
 # An absolute path of a machine: POSIX (two components at least, not part of a URL or a relative path) or Windows,
 # or a pathlib object's repr.
@@ -264,11 +261,7 @@ def page_findings(
 
 def _ours(cell) -> bool:
     return cell.cell_type == "markdown" and (
-        PROVENANCE_MARK in cell.source
-        or FINDINGS_MARK in cell.source
-        or INTRO_MARK in cell.source
-        or cell.source.startswith(_UNFOLDED_BLOCKS)
-        or "<!-- tsinsight-edition-banner -->" in cell.source  # the banner of editions rendered before the fold
+        PROVENANCE_MARK in cell.source or FINDINGS_MARK in cell.source or INTRO_MARK in cell.source
     )
 
 
