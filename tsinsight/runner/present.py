@@ -140,6 +140,9 @@ def unfolded_cells(page: nbformat.NotebookNode, notebook: str) -> list[int]:
 
 # What a page does not show as text: HTML tags and comments, and the targets of MyST links (`name </path>`).
 _MARKUP = re.compile(r"<[^<>\n]*>")
+# What an HTML output holds but does not show: scripts and styles (the Explore page's inline Bokeh library is full of
+# regular expressions such as /_/g that read like paths).
+_UNSHOWN = re.compile(r"<(script|style)\b[^>]*>.*?</\1\s*>", re.S | re.I)
 
 
 def shown_text(page: nbformat.NotebookNode) -> str:
@@ -157,7 +160,7 @@ def shown_text(page: nbformat.NotebookNode) -> str:
             parts.append(cell.source)
         for output in visible_outputs(cell):
             parts.append(output.get("text", ""))
-            parts += [_MARKUP.sub("", "".join(text)) for mime, text in output.get("data", {}).items()
+            parts += [_MARKUP.sub("", _UNSHOWN.sub("", "".join(text))) for mime, text in output.get("data", {}).items()
                       if mime.startswith("text/")]  # fmt: skip
     return "\n".join("".join(part) if isinstance(part, list) else str(part) for part in parts)
 
