@@ -73,7 +73,8 @@ def test_machine_paths_are_found_and_urls_and_relative_paths_are_not():
 
 
 def test_shown_text_leaves_out_what_an_html_output_does_not_show():
-    html = '<div>kept in /home/me/run.csv</div><script type="text/javascript">s.replace(/_/g, "-")</script><style>a{}</style>'
+    script = '<script type="text/javascript">s.replace(/_/g, "-")</script>'
+    html = f"<div>kept in /home/me/run.csv</div>{script}<style>a{{}}</style>"
     page = new_notebook(cells=[new_code_cell("show()", outputs=[new_output("display_data", {"text/html": html})])])
     shown = present.shown_text(page)
     assert present.machine_paths(shown) == ["/home/me/run.csv"] and "replace" not in shown and "a{}" not in shown

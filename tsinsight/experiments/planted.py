@@ -7,7 +7,8 @@ the known evidence by the ground-truth page's measures (:func:`measures`): the p
 ranking), the later four where they run (:func:`tsinsight.experiments.later.later_methods_of`), TSInsight as the
 tuning rule chooses it (the ``tsinsight`` method: the zoo's explainer of each run), and TSInsight at every rung of
 its tuning ladder (``zoo.fit_sweep`` on a run's classifier and auto-encoder, the grid of ``zoo.tuned``; run 0's
-ladder is the tuning sweep itself; the profile's ``planted_ladder_runs`` says how many runs' ladders are scored). :func:`planted_design` measures the planted design on the same series.
+ladder is the tuning sweep itself; the profile's ``planted_ladder_runs`` says how many runs' ladders are scored).
+:func:`planted_design` measures the planted design on the same series.
 
 The synthetic set's models and attributions are the book's own (same keys: read from the cache when the ground-truth
 and later-explainers pages have run). A planted set is not part of the rest of the book, so everything of it is fitted
