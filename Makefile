@@ -69,8 +69,8 @@ browser-check: venv ## load every page of the built book in headless Chromium
 page-check: venv ## what a reader sees on every built page: no code cell unfolded (but on code pages), no machine path
 	$(BIN)/python tools/page_check.py book/_build/html
 
-linkcheck: venv ## every internal link and #anchor of the built book (LinkChecker, no network)
-	$(BIN)/linkchecker --config tools/linkcheckerrc --no-status book/_build/html/index.html
+linkcheck: venv ## every internal link and #anchor of the built book (no network)
+	$(BIN)/python tools/link_check.py book/_build/html
 
 edition: venv ## rebuild the book of PROFILE and keep it as its reference edition (refuses a partial or mixed build)
 	@test -n "$(PROFILE)" || { echo "usage: make edition PROFILE=cpu|paper"; exit 2; }
