@@ -35,6 +35,14 @@ from tsinsight.runner.plan import Run
 from tsinsight.runner.stamps import run_inputs, why_stale
 
 
+# A page's kernel holds torch, pandas and matplotlib: millions of objects that the interpreter's collections walk
+# again when the kernel exits, about a second a page here (2 cores). Frozen at exit (gc.freeze, after the page's
+# last cell), they are left to the operating system: the process ends at once. Nothing is lost: the executed page
+# and everything it stored were written before.
+# (``__import__``: the page's namespace gets no names from it.) benchmarks/bench_kernel.py measures it.
+KERNEL_ARGUMENTS = ["--IPKernelApp.exec_lines=[\"__import__('atexit').register(__import__('gc').freeze)\"]"]
+
+
 class NotebookFailed(RuntimeError):
     """A notebook of the book raised; the message holds the failing cell's error."""
 
@@ -60,6 +68,7 @@ def execute(run: Run, profile: str, cached_at_start: int = 0) -> float:
             cwd=str(plan.NOTEBOOKS),
             kernel_name="python3",
             progress_bar=False,
+            extra_arguments=KERNEL_ARGUMENTS,
         )
     except PapermillExecutionError as error:
         raise NotebookFailed(
