@@ -152,10 +152,12 @@ def test_a_data_set_outside_the_paper_starts_its_tuning_at_table_2():
 
 
 def test_importing_the_package_leaves_captum_scipy_stats_and_sklearn_for_their_first_use():
-    """Every page is a fresh kernel: an import the page does not need costs the book its time once per page."""
+    """Every page is a fresh kernel: an import the page does not need costs the book its time once per page (the
+    plotting module's theme included: seaborn loads SciPy's statistics)."""
     code = (
         "import sys, tsinsight, tsinsight.zoo, tsinsight.report, tsinsight.experiments, tsinsight.claims; "
-        "print(sorted(m for m in ('captum', 'scipy.stats', 'sklearn') if m in sys.modules))"
+        "import tsinsight.plotting; tsinsight.plotting.use_book_style(); "
+        "print(sorted(m for m in ('captum', 'scipy.stats', 'sklearn', 'seaborn') if m in sys.modules))"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0 and done.stdout.strip() == "[]", done.stdout + done.stderr[-2000:]

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
-import seaborn as sns
+from cycler import cycler
 
 from tsinsight.report import method_label
 
@@ -12,7 +13,7 @@ from tsinsight.report import method_label
 # variants get fixed strong hues; the others take tab20's strong hues first (in the order of _BY_PROMINENCE, so
 # the variants of Figs. 1-2 and the common baselines stay readable), then its pale ones.
 _FIXED = {"tsinsight": "#d62728", "palacio": "#1f77b4", "classifier": "#2ca02c", "input": "#444444", "none": "#7f7f7f"}
-_TAB20 = sns.color_palette("tab20", 20).as_hex()
+_TAB20 = [mpl.colors.to_hex(color) for color in mpl.colormaps["tab20"].colors]
 _POOL = iter(c for c in _TAB20[0::2] + _TAB20[1::2] if c not in _FIXED.values())
 _BY_PROMINENCE = [
     "autoencoder", "sparsity_only", "gradient", "integrated_gradients", "occlusion", "gradcam", "saliency",
@@ -82,9 +83,29 @@ def panel_grid(panels: int, columns: int = 3, **subplots):
     return fig, list(axes.flat[:panels])
 
 
+# The book's theme is seaborn's "whitegrid" style at its "notebook" context (``sns.set_theme(context="notebook",
+# style="whitegrid")``, seaborn 0.13), written out: importing seaborn for it cost every page about 1.7 s (seaborn
+# loads SciPy's statistics), and the book used nothing else of seaborn. tests/test_plotting.py checks that these are
+# still exactly the settings seaborn makes, all but its default colour map "rocket", which only seaborn defines (every
+# image of the book names its own colour map) and its remapping of the one-letter colour codes ("k" became ".1";
+# the book writes ".1" where it meant seaborn's "k").
+_DEEP = ["#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3", "#937860", "#da8bc3", "#8c8c8c", "#ccb974", "#64b5cd"]
+BOOK_THEME = {
+    "axes.axisbelow": True, "axes.edgecolor": ".8", "axes.grid": True, "axes.labelcolor": ".15",
+    "axes.labelsize": 12.0, "axes.linewidth": 1.25, "axes.prop_cycle": cycler(color=[mpl.colors.to_rgb(c) for c in _DEEP]), "axes.titlesize": 12.0,
+    "font.sans-serif": ["Arial", "DejaVu Sans", "Liberation Sans", "Bitstream Vera Sans", "sans-serif"],
+    "font.size": 12.0, "grid.color": ".8", "grid.linewidth": 1.0, "legend.fontsize": 11.0,
+    "legend.title_fontsize": 12.0, "lines.solid_capstyle": "round", "patch.edgecolor": "w",
+    "patch.force_edgecolor": True, "text.color": ".15", "xtick.bottom": False, "xtick.color": ".15",
+    "xtick.labelsize": 11.0, "xtick.major.size": 6.0, "xtick.major.width": 1.25, "xtick.minor.size": 4.0,
+    "xtick.minor.width": 1.0, "ytick.color": ".15", "ytick.labelsize": 11.0, "ytick.left": False,
+    "ytick.major.size": 6.0, "ytick.major.width": 1.25, "ytick.minor.size": 4.0, "ytick.minor.width": 1.0,
+}  # fmt: skip
+
+
 def use_book_style() -> None:
-    """The figure style of every page."""
-    sns.set_theme(context="notebook", style="whitegrid")
+    """The figure style of every page: :data:`BOOK_THEME` on matplotlib's defaults, at the book's size and 100 dpi."""
+    plt.rcParams.update(BOOK_THEME)
     plt.rcParams.update({"figure.dpi": 100, "savefig.dpi": 100, "figure.figsize": figsize("plot")})
 
 
@@ -116,7 +137,7 @@ def critical_difference_diagram(cd_result, ax=None, labels=None, highlight="tsin
         crossbar_props={"linewidth": 4},
     )
     best = ranks.iloc[0]
-    ax.plot([best, best + cd_result.cd], [2, 2], color="k", lw=2)
+    ax.plot([best, best + cd_result.cd], [2, 2], color=".1", lw=2)
     ax.text(best + cd_result.cd / 2, 2.3, f"CD = {cd_result.cd:.2f}", ha="center", va="bottom")
     ax.set_ylim(top=3.5)
     if highlight in names:

@@ -34,9 +34,8 @@ from tsinsight.runner.parameters import as_cli, check_parameters
 from tsinsight.runner.plan import Run
 from tsinsight.runner.stamps import run_inputs, why_stale
 
-
 # A page's kernel holds torch, pandas and matplotlib: millions of objects that the interpreter's collections walk
-# again when the kernel exits, about a second a page here (2 cores). Frozen at exit (gc.freeze, after the page's
+# again when the kernel exits, about 1.6 s a page here (2 cores). Frozen at exit (gc.freeze, after the page's
 # last cell), they are left to the operating system: the process ends at once. Nothing is lost: the executed page
 # and everything it stored were written before.
 # (``__import__``: the page's namespace gets no names from it.) benchmarks/bench_kernel.py measures it.
