@@ -39,6 +39,14 @@ def test_dataset_is_cut_to_the_profile_caps(isolated):
     assert zoo.dataset("synthetic_anomaly", TINY) is data and isolated == ["synthetic_anomaly"]
 
 
+def test_the_tuning_judges_on_the_validation_split_lifted_to_the_profiles_max_judged():
+    # the toy's validation split holds 48 series; the profile caps its validation at 32 for early stopping
+    assert len(zoo.judging_split("synthetic_anomaly", TINY)) == 48  # max_judged 128 (smoke): all of it
+    assert len(zoo.judging_split("synthetic_anomaly", dataclasses.replace(TINY, max_judged=40))) == 40
+    assert get_profile("smoke").max_judged == get_profile("smoke").max_val
+    assert get_profile("cpu").max_judged == get_profile("paper").max_judged == 10_000
+
+
 def test_classifier_round_trips_through_the_artifact(monkeypatch, tmp_path):
     first = zoo.classifier("synthetic_anomaly", TINY, seed=1)
     assert first.seconds > 0 and len(first.history) == TINY.max_epochs and not first.model.training

@@ -18,9 +18,10 @@ With Table 3's β the sparsity term barely acts (on the synthetic set 4 % of the
 2. a candidate qualifies when (a) its fit *converged* (stopped early, not at the epoch cap); (b) it is *accurate*:
    the one-sided 95 % lower bound (:data:`CONFIDENCE_Z`, Agresti–Min adjusted: :func:`paired_change`) of its paired
    accuracy change against the classifier on the judging split (the whole validation split, up to 10 000 series
-   in the zoo) is within :data:`TOLERANCE` of the bound a candidate that changes no prediction gets on a split of
-   that size (:func:`accuracy_floor`); (c) its output *can be compared* with the input: it keeps at least
-   :data:`MIN_KEPT_PER_INPUT` point per input on average (above 0.05·std x) and their correlation is defined;
+   in the zoo, 128 under the smoke profile) is within :data:`TOLERANCE` of the bound a candidate that changes no
+   prediction gets on a split of that size (:func:`accuracy_floor`); (c) its output *can be compared* with the
+   input: it keeps at least :data:`MIN_KEPT_PER_INPUT` point per input on average (above 0.05·std x) and their
+   correlation is defined;
 3. of the qualifying candidates the one with the largest **sparsity × sign agreement × kept correlation** is
    chosen (ties: the less sparse); with none, the given values stay (``fell_back``).
 

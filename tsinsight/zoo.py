@@ -386,15 +386,12 @@ def tuned(name: str, profile: str | Profile, kind: str = "cnn", *, progress: boo
     return Tuning(stored["gamma"], stored["beta"], stored["fell_back"], stored["table"], key, grid)
 
 
-JUDGED_MAX = 10_000  # validation series the tuning judges accuracy on (the profile's cap on validation is lifted)
-
-
 def judging_split(name: str, profile: str | Profile):
-    """The held-out split the tuning judges accuracy on: the data set's whole validation split, up to ``JUDGED_MAX``
-    (the profile's cap bounds the cost of early stopping; a judgement is a few forward passes, and a larger sample
-    tightens its confidence bound). It holds no training series."""
+    """The held-out split the tuning judges accuracy on: the data set's whole validation split, up to the profile's
+    ``max_judged`` series (the profile's cap on validation bounds the cost of early stopping; a judgement is a few
+    forward passes, and a larger sample tightens its confidence bound). It holds no training series."""
     profile = get_profile(profile)
-    return _dataset(name, replace(profile, max_val=JUDGED_MAX), DATA_SEED).val
+    return _dataset(name, replace(profile, max_val=profile.max_judged), DATA_SEED).val
 
 
 def explainers(name: str, profile: str | Profile, seed: int = 0, kind: str = "cnn") -> dict[str, TSInsight]:
