@@ -55,10 +55,10 @@ class _Collector(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         values = dict(attrs)
-        for name in ("id", "name" if tag == "a" else None):
-            if name and values.get(name):
-                self.page.anchors.add(values[name])
-        url = values.get(LINK_ATTRIBUTES.get(tag, ""))
+        names = [values.get("id"), values.get("name") if tag == "a" else None]
+        self.page.anchors.update(name for name in names if name)
+        attribute = LINK_ATTRIBUTES.get(tag)
+        url = values.get(attribute) if attribute else None
         if url:
             self.page.links.append((url.strip(), self.getpos()[0]))
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
-from cycler import cycler
 
 from tsinsight.report import method_label
 
@@ -90,9 +89,10 @@ def panel_grid(panels: int, columns: int = 3, **subplots):
 # image of the book names its own colour map) and its remapping of the one-letter colour codes ("k" became ".1";
 # the book writes ".1" where it meant seaborn's "k").
 _DEEP = ["#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3", "#937860", "#da8bc3", "#8c8c8c", "#ccb974", "#64b5cd"]
+_DEEP_CYCLE = mpl.cycler(color=[mpl.colors.to_rgb(color) for color in _DEEP])  # seaborn's "deep" palette, as RGB
 BOOK_THEME = {
     "axes.axisbelow": True, "axes.edgecolor": ".8", "axes.grid": True, "axes.labelcolor": ".15",
-    "axes.labelsize": 12.0, "axes.linewidth": 1.25, "axes.prop_cycle": cycler(color=[mpl.colors.to_rgb(c) for c in _DEEP]), "axes.titlesize": 12.0,
+    "axes.labelsize": 12.0, "axes.linewidth": 1.25, "axes.prop_cycle": _DEEP_CYCLE, "axes.titlesize": 12.0,
     "font.sans-serif": ["Arial", "DejaVu Sans", "Liberation Sans", "Bitstream Vera Sans", "sans-serif"],
     "font.size": 12.0, "grid.color": ".8", "grid.linewidth": 1.0, "legend.fontsize": 11.0,
     "legend.title_fontsize": 12.0, "lines.solid_capstyle": "round", "patch.edgecolor": "w",
@@ -104,7 +104,8 @@ BOOK_THEME = {
 
 
 def use_book_style() -> None:
-    """The figure style of every page: :data:`BOOK_THEME` on matplotlib's defaults, at the book's size and 100 dpi."""
+    """The figure style of every page: :data:`BOOK_THEME` over the current settings (as seaborn's ``set_theme``), at
+    the book's figure size and 100 dpi."""
     plt.rcParams.update(BOOK_THEME)
     plt.rcParams.update({"figure.dpi": 100, "savefig.dpi": 100, "figure.figsize": figsize("plot")})
 
