@@ -86,13 +86,14 @@ example: venv ## the "Your model" page on a tiny model and data that tools/make_
 
 test: lint pytest example smoke-book page-check browser-check linkcheck ## what CI runs: lint, unit tests, the example, a smoke build of the book, the page and browser checks
 
-bench: venv ## benchmarks: a page kernel's cost around its cells, data loading, batched suppression, stacked explainer fits, the later methods' cost, a stacked epoch against the machine's peak
+bench: venv ## benchmarks: a page kernel's cost around its cells, data loading, batched suppression, stacked explainer fits, the later methods' cost, the masks side by side, a stacked epoch against the machine's peak
 	$(BIN)/python benchmarks/bench_kernel.py
 	$(BIN)/python benchmarks/bench_data.py
 	$(BIN)/python benchmarks/bench_suppression.py
 	$(BIN)/python benchmarks/bench_stacking.py
 	$(BIN)/python benchmarks/bench_stacking.py --runs 2
 	$(BIN)/python benchmarks/bench_later_methods.py
+	$(BIN)/python benchmarks/bench_masks.py
 	$(BIN)/python benchmarks/bench_epoch.py
 
 clean: ## remove the built book and generated pages (keeps .venv, data caches and artifacts)

@@ -13,8 +13,10 @@ per data set) the masks on all seven data sets would take about an hour of one t
 book's evaluation. So without a GPU the masks run where ExtremalMask costs at most 1000 s per 1000 samples: the data
 sets of at most :data:`MASK_MAX_LENGTH` steps (synthetic anomalies, 50; Electric Devices, 96; Forest Cover, 50;
 Character Trajectories, 206 once padded: 870 s), not UWave (315 steps, 1360 s), FordA (500) or ECG Thorax (750);
-about 13 minutes of one thread under ``cpu``. The ``paper`` profile (a GPU) runs them everywhere. ``smoke`` fits them
-for :data:`SMOKE_MASK_EPOCHS` epochs: its numbers check that the page runs, they are not results.
+about 13 minutes of one thread under ``cpu``, which :func:`fit_masks` shares out over the CPU's cores (a mask fit
+keeps one core busy whatever torch's thread count: :mod:`tsinsight.parallel`). The ``paper`` profile (a GPU) runs
+them everywhere. ``smoke`` fits them for :data:`SMOKE_MASK_EPOCHS` epochs: its numbers check that the page runs,
+they are not results.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from tsinsight.experiments.attributions import anomalous_samples
 from tsinsight.experiments.robustness import SETTINGS
 from tsinsight.later_methods import DYNAMASK_EPOCHS, EXTREMAL_EPOCHS, MASK_BATCH_SIZE, MASK_METHODS
 from tsinsight.models import make_classifier
+from tsinsight.parallel import cached_attributes
 from tsinsight.profiles import Profile, get_profile
 from tsinsight.report import method_label
 from tsinsight.training import majority_share
@@ -75,15 +78,39 @@ def later_attributions(
 ) -> dict[str, np.ndarray]:
     """The ``methods``' attributions of ``x`` by run ``run``'s classifier of ``name``, cached under the page ``figure``'s
     key (the masks at :func:`mask_epochs`)."""
+    return {call["method"]: cached_attribute(**call) for call in later_calls(name, profile, run, x, figure, methods)}
+
+
+def later_calls(name: str, profile: Profile, run: int, x: np.ndarray, figure: str, methods) -> list[dict]:
+    """The :func:`~tsinsight.attribution.cached_attribute` keywords of :func:`later_attributions`, one set per method."""
     key = {"dataset": name, "profile": profile.name, "run": run, "figure": figure}
     classifier = zoo.classifier(name, profile, seed=run).model
     epochs = mask_epochs(profile)
-    return {
-        method: cached_attribute(
-            method, classifier, x, key=key, seed=run, epochs=epochs if method in MASK_METHODS else None
-        )
+    return [
+        dict(method=method, classifier=classifier, x=x, key=key, seed=run,
+             epochs=epochs if method in MASK_METHODS else None)
         for method in methods
-    }
+    ]  # fmt: skip
+
+
+def fit_masks(names, profile: str | Profile, runs: int | None = None) -> None:
+    """The two masks' attributions that :func:`later_curves` and, on the synthetic set, :func:`later_ground_truth`
+    read, computed into the cache side by side, one per CPU core (:mod:`tsinsight.parallel`; the same numbers as one
+    after the other)."""
+    profile = get_profile(profile)
+    calls = []
+    for name in names:
+        masks = [method for method in later_methods_of(name, profile) if method in MASK_METHODS]
+        if not masks:
+            continue
+        inputs = {"fig4": zoo.evaluation_set(name, profile).x}
+        if name == "synthetic_anomaly":
+            inputs["ground_truth"] = zoo.dataset(name, profile).test.x[anomalous_samples(name, profile)]
+        for run in profile.run_seeds(runs):
+            for figure, x in inputs.items():
+                calls += later_calls(name, profile, run, x, figure, masks)
+    calls.sort(key=lambda call: MASK_METHODS.index(call["method"]))  # ExtremalMask, the longer, first: a shorter tail
+    cached_attributes(calls, desc="masks")
 
 
 def later_curves(name: str, profile: str | Profile, runs: int | None = None, settings=SETTINGS) -> pd.DataFrame:

@@ -28,9 +28,10 @@ from tsinsight.attribution import METHODS, cached_attribute
 from tsinsight.data import planted
 from tsinsight.evaluation.ground_truth import ground_truth_scores, localisation, precision_recall_curves
 from tsinsight.experiments.attributions import anomalous_samples
-from tsinsight.experiments.later import later_attributions, later_methods_of
+from tsinsight.experiments.later import later_attributions, later_calls, later_methods_of
 from tsinsight.later_methods import MASK_METHODS
 from tsinsight.paper import label
+from tsinsight.parallel import cached_attributes
 from tsinsight.profiles import Profile, get_profile
 from tsinsight.report import method_label
 from tsinsight.training import accuracy, majority_share
@@ -174,6 +175,25 @@ def planted_scores(name: str, profile: str | Profile, runs: int | None = None) -
             rows.append(dict(method="tsinsight", family="ladder", run=run, ratio=sparsity_ratio(gamma, beta, x[0].size),
                              chosen=(gamma, beta) == (tuning.gamma, tuning.beta), **measures(attribution, evidence)))  # fmt: skip
     return pd.DataFrame(rows).assign(dataset=name).reindex(columns=COLUMNS)
+
+
+def fit_masks(names, profile: str | Profile, runs: int | None = None) -> None:
+    """The two masks' attributions that :func:`planted_scores` reads on ``names``, computed into the cache side by side,
+    one per CPU core (:mod:`tsinsight.parallel`; the same numbers as one after the other). Trains the classifiers
+    they explain first, when they are not cached."""
+    profile = get_profile(profile)
+    calls = []
+    for name in names:
+        chosen_budget = budget(name, profile)
+        masks = [method for method in later_methods_of(name, chosen_budget) if method in MASK_METHODS]
+        if not masks:
+            continue
+        indices, test = scored_series(name, profile)
+        x = test.x[indices][: mask_series(name, profile, len(indices))]
+        for run in chosen_budget.run_seeds(runs):
+            calls += later_calls(name, chosen_budget, run, x, "ground_truth", masks)
+    calls.sort(key=lambda call: MASK_METHODS.index(call["method"]))  # ExtremalMask, the longer, first: a shorter tail
+    cached_attributes(calls, desc="masks")
 
 
 def planted_design(name: str, profile: str | Profile, runs: int | None = None) -> pd.DataFrame:
