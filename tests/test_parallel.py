@@ -57,3 +57,10 @@ def test_an_error_in_a_worker_is_raised_here(tmp_path):
     bad = dict(_calls()[0], method="no_such_method")
     with pytest.raises(Exception, match="no_such_method"):
         parallel.cached_attributes([_calls()[3], bad], workers=2)
+
+
+def test_the_pages_pool_their_masks_but_under_smoke():
+    from tsinsight.experiments.later import pool_workers
+
+    assert pool_workers("smoke") == 1  # fits of a few epochs: starting workers would cost more
+    assert pool_workers("cpu") is None and pool_workers("paper") is None  # one per core

@@ -52,6 +52,12 @@ def mask_epochs(profile: str | Profile) -> int | None:
     return SMOKE_MASK_EPOCHS if get_profile(profile).name == "smoke" else None
 
 
+def pool_workers(profile: str | Profile) -> int | None:
+    """The worker processes of :func:`fit_masks`: one per core (None), but one under ``smoke``, whose fits of a few
+    epochs take less than starting a worker (it imports torch and the package)."""
+    return 1 if mask_epochs(profile) is not None else None
+
+
 def left_out(name: str, profile: str | Profile, method: str) -> str | None:
     """Why ``method`` does not run on ``name`` under ``profile`` (None when it runs)."""
     profile = get_profile(profile)
@@ -110,7 +116,7 @@ def fit_masks(names, profile: str | Profile, runs: int | None = None) -> None:
             for figure, x in inputs.items():
                 calls += later_calls(name, profile, run, x, figure, masks)
     calls.sort(key=lambda call: MASK_METHODS.index(call["method"]))  # ExtremalMask, the longer, first: a shorter tail
-    cached_attributes(calls, desc="masks")
+    cached_attributes(calls, workers=pool_workers(profile), desc="masks")
 
 
 def later_curves(name: str, profile: str | Profile, runs: int | None = None, settings=SETTINGS) -> pd.DataFrame:

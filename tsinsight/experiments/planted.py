@@ -28,7 +28,7 @@ from tsinsight.attribution import METHODS, cached_attribute
 from tsinsight.data import planted
 from tsinsight.evaluation.ground_truth import ground_truth_scores, localisation, precision_recall_curves
 from tsinsight.experiments.attributions import anomalous_samples
-from tsinsight.experiments.later import later_attributions, later_calls, later_methods_of
+from tsinsight.experiments.later import later_attributions, later_calls, later_methods_of, pool_workers
 from tsinsight.later_methods import MASK_METHODS
 from tsinsight.paper import label
 from tsinsight.parallel import cached_attributes
@@ -193,7 +193,7 @@ def fit_masks(names, profile: str | Profile, runs: int | None = None) -> None:
         for run in chosen_budget.run_seeds(runs):
             calls += later_calls(name, chosen_budget, run, x, "ground_truth", masks)
     calls.sort(key=lambda call: MASK_METHODS.index(call["method"]))  # ExtremalMask, the longer, first: a shorter tail
-    cached_attributes(calls, desc="masks")
+    cached_attributes(calls, workers=pool_workers(profile), desc="masks")
 
 
 def planted_design(name: str, profile: str | Profile, runs: int | None = None) -> pd.DataFrame:
