@@ -43,6 +43,15 @@ def test_two_workers_give_the_serial_numbers_in_order_and_store_them(tmp_path, m
     assert len(stored) == len(serial)
 
 
+def test_an_error_in_a_worker_is_raised_here_after_the_running_calls_are_stored(tmp_path, monkeypatch):
+    monkeypatch.setenv("TSINSIGHT_ARTIFACTS", str(tmp_path))
+    good = [_calls()[3], dict(_calls()[3], seed=1)]  # gradients: the workers need not import the masks' libraries
+    bad = dict(_calls()[3], method="no_such_method")  # last: it starts once a worker is free
+    with pytest.raises(Exception, match="no_such_method"):
+        parallel.cached_attributes([*good, bad], workers=2)
+    assert len(list((tmp_path / "attributions").glob("*.pt"))) == len(good)
+
+
 def test_one_worker_runs_here_and_bad_calls_are_refused(monkeypatch):
     calls = _calls()[3:]
     assert np.array_equal(parallel.cached_attributes(calls, workers=1)[0], cached_attribute(**calls[0]))
@@ -51,12 +60,6 @@ def test_one_worker_runs_here_and_bad_calls_are_refused(monkeypatch):
     with pytest.raises(ValueError, match="needs a cache key"):
         parallel.cached_attributes([dict(calls[0], key=None)], workers=2)
     assert parallel.cached_attributes([], workers=2) == []
-
-
-def test_an_error_in_a_worker_is_raised_here(tmp_path):
-    bad = dict(_calls()[0], method="no_such_method")
-    with pytest.raises(Exception, match="no_such_method"):
-        parallel.cached_attributes([_calls()[3], bad], workers=2)
 
 
 def test_the_pages_pool_their_masks_but_under_smoke():
