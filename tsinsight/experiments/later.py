@@ -115,7 +115,13 @@ def fit_masks(names, profile: str | Profile, runs: int | None = None) -> None:
         for run in profile.run_seeds(runs):
             for figure, x in inputs.items():
                 calls += later_calls(name, profile, run, x, figure, masks)
-    calls.sort(key=lambda call: MASK_METHODS.index(call["method"]))  # ExtremalMask, the longer, first: a shorter tail
+    compute_masks(calls, profile)
+
+
+def compute_masks(calls: list[dict], profile: str | Profile) -> None:
+    """Mask ``calls`` (of :func:`later_calls`) computed into the cache on :func:`pool_workers` processes, ExtremalMask's
+    first (the longer fits: the pool's tail is shorter)."""
+    calls = sorted(calls, key=lambda call: MASK_METHODS.index(call["method"]))
     cached_attributes(calls, workers=pool_workers(profile), desc="masks")
 
 

@@ -28,10 +28,9 @@ from tsinsight.attribution import METHODS, cached_attribute
 from tsinsight.data import planted
 from tsinsight.evaluation.ground_truth import ground_truth_scores, localisation, precision_recall_curves
 from tsinsight.experiments.attributions import anomalous_samples
-from tsinsight.experiments.later import later_attributions, later_calls, later_methods_of, pool_workers
+from tsinsight.experiments.later import compute_masks, later_attributions, later_calls, later_methods_of
 from tsinsight.later_methods import MASK_METHODS
 from tsinsight.paper import label
-from tsinsight.parallel import cached_attributes
 from tsinsight.profiles import Profile, get_profile
 from tsinsight.report import method_label
 from tsinsight.training import accuracy, majority_share
@@ -192,8 +191,7 @@ def fit_masks(names, profile: str | Profile, runs: int | None = None) -> None:
         x = test.x[indices][: mask_series(name, profile, len(indices))]
         for run in chosen_budget.run_seeds(runs):
             calls += later_calls(name, chosen_budget, run, x, "ground_truth", masks)
-    calls.sort(key=lambda call: MASK_METHODS.index(call["method"]))  # ExtremalMask, the longer, first: a shorter tail
-    cached_attributes(calls, workers=pool_workers(profile), desc="masks")
+    compute_masks(calls, profile)
 
 
 def planted_design(name: str, profile: str | Profile, runs: int | None = None) -> pd.DataFrame:
