@@ -16,6 +16,9 @@ def _isolated_artifacts(tmp_path_factory, monkeypatch):
 
 
 def pytest_configure(config):
+    # The tests' notebooks are tiny and import little: their kernels start faster anew than a warm process imports
+    # torch for them. tests/test_forked.py turns forking on where it tests it.
+    os.environ["TSINSIGHT_FORK_KERNELS"] = "0"
     # Under pytest-xdist (make pytest: two workers) each worker takes its share of the cores.
     workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
     torch.set_num_threads(max(1, min(2, (os.cpu_count() or 1) // workers)))

@@ -19,6 +19,7 @@ produced them (:mod:`tsinsight.runner.grid` is the other).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from collections.abc import Iterable, Iterator
@@ -29,7 +30,7 @@ import papermill
 from papermill.exceptions import PapermillExecutionError
 
 from tsinsight import artifacts, paper
-from tsinsight.runner import html, plan, present
+from tsinsight.runner import forked, html, plan, present
 from tsinsight.runner.parameters import as_cli, check_parameters
 from tsinsight.runner.plan import Run
 from tsinsight.runner.stamps import run_inputs, why_stale
@@ -65,7 +66,7 @@ def execute(run: Run, profile: str, cached_at_start: int = 0) -> float:
             str(partial),
             parameters={"profile": profile, **run.parameters},
             cwd=str(plan.NOTEBOOKS),
-            kernel_name="python3",
+            kernel_name=forked.kernel_name(),
             progress_bar=False,
             extra_arguments=KERNEL_ARGUMENTS,
         )
@@ -205,15 +206,21 @@ class Outcome:
 
 
 def serially(runs: list[Run], profile: str, force: bool = False) -> Iterator[Outcome]:
-    """Execute in order the ``runs`` that are not up to date (``force``: all); stops at the first failure."""
+    """Execute in order the ``runs`` that are not up to date (``force``: all); stops at the first failure. Their
+    kernels are forked from one warm process (:func:`tsinsight.runner.forked.zygote`), started with the first."""
     cached = artifacts.count()
-    for run in runs:
-        why = "forced" if force else why_stale(run, profile)
-        if why is None:
-            yield Outcome(run, "up to date")
-            continue
-        yield Outcome(run, "started", why)
-        yield Outcome(run, "executed", why, execute(run, profile, cached))
+    with contextlib.ExitStack() as stack:
+        warm = False
+        for run in runs:
+            why = "forced" if force else why_stale(run, profile)
+            if why is None:
+                yield Outcome(run, "up to date")
+                continue
+            if not warm:  # only a build that executes something starts one
+                stack.enter_context(forked.zygote())
+                warm = True
+            yield Outcome(run, "started", why)
+            yield Outcome(run, "executed", why, execute(run, profile, cached))
 
 
 def report(outcomes: Iterable[Outcome], total: int, profile: str) -> list[tuple[Run, float]]:
