@@ -132,6 +132,18 @@ def test_an_lstm_on_three_channels_goes_through_the_evaluation(tmp_path):
     assert (ranking.rank_low <= ranking.mean_rank).all() and (ranking.mean_rank <= ranking.rank_high).all()
 
 
+def test_the_same_model_and_data_give_the_same_explainers(tmp_path, monkeypatch):
+    data = loading.load_arrays(npz(tmp_path, **arrays(n=48, channels=3))).dataset
+    model = LSTMClassifier(3, 2, hidden=8)
+    weights = []
+    for run in range(2):  # two empty caches, torch's global generator elsewhere each time
+        monkeypatch.setenv("TSINSIGHT_ARTIFACTS", str(tmp_path / f"artifacts-{run}"))
+        torch.manual_seed(100 + run)
+        explained = your_model.explain(model, data, get_profile("smoke"))
+        weights.append(torch.cat([p.flatten() for p in explained.autoencoder.state_dict().values()]))
+    assert torch.equal(*weights)
+
+
 def test_a_fitted_explainer_is_saved_and_loaded_as_weights_only(tmp_path):
     classifier = CNNClassifier(2, 2, 16)
     explainer = TSInsight(classifier, AutoEncoder(2, 16, width=32), gamma=2.0, beta=1e-3)

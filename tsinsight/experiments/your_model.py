@@ -106,6 +106,7 @@ def explain(classifier: nn.Module, dataset: Dataset, profile: Profile, *, progre
     explainer_config = profile.train_config(max_epochs=profile.explainer_epochs, progress=progress)
 
     def pretrain() -> dict:
+        torch.manual_seed(config.seed)  # its initial weights: torch's global generator is seeded anew in each process
         autoencoder = AutoEncoder(dataset.n_channels, dataset.length)
         history = fit_autoencoder(autoencoder, dataset, config)
         return dict(state_dict=autoencoder.state_dict(), history=history)
