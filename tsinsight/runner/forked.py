@@ -72,7 +72,9 @@ def zygote() -> Iterator[bool]:
         with _environment(JUPYTER_PATH=path, **{ZYGOTE_VARIABLE: address}):
             # os.environ, as jupyter_client gives kernels (the C library's may differ: readline sets COLUMNS, LINES)
             process = subprocess.Popen(
-                [sys.executable, "-m", "tsinsight.runner.forked", address], stdin=subprocess.DEVNULL, env=os.environ.copy()
+                [sys.executable, "-m", "tsinsight.runner.forked", address],
+                stdin=subprocess.DEVNULL,
+                env=os.environ.copy(),
             )
             try:
                 if _wait_ready(address, process):
