@@ -17,7 +17,7 @@ BUILD_ARGS := $(PROFILE_ARG) $(if $(WORKERS),--workers $(WORKERS),) $(if $(FORCE
 # do; then every process, each page's kernel included, would compile every module it imports from source again).
 export PYTHONDONTWRITEBYTECODE :=
 
-.PHONY: help venv book edition test lint pytest example smoke-book example-then-smoke-book device-prepare browser-check page-check linkcheck notebook bench clean
+.PHONY: help venv book edition test lint pytest example smoke-book unit-tests-beside book-and-checks device-prepare browser-check page-check linkcheck notebook bench clean
 
 help: ## list the targets and every notebook's parameters
 	@echo "Targets (PROFILE=smoke|cpu|paper; default: paper with CUDA, else cpu; make book also takes WORKERS=N, FORCE=1):"
@@ -84,14 +84,18 @@ example: venv ## the "Your model" page on a tiny model and data that tools/make_
 	$(BIN)/python -m tsinsight.book run your_model classifier=examples/your_model/classifier.pt \
 		data=examples/your_model/data.npz --profile $(or $(PROFILE),smoke) --no-html
 
-test: lint ## what CI runs: lint; the unit tests beside the example and a smoke build of the book; the page, browser and link checks
-	@# Two jobs: the unit tests keep both cores busy only part of the time, the book's pages a little over one.
-	$(MAKE) --no-print-directory -j2 --output-sync=target pytest example-then-smoke-book
-	$(MAKE) --no-print-directory page-check browser-check linkcheck
+test: lint ## what CI runs: lint; the unit tests beside the example, a smoke build of the book and its page, browser and link checks
+	@# Two jobs. The book's pages keep a little over one core busy, one after another: they go first (the unit
+	@# tests run at a lower priority, on what the pages leave).
+	$(MAKE) --no-print-directory -j2 --output-sync=target unit-tests-beside book-and-checks
 
-example-then-smoke-book: venv
+unit-tests-beside: venv
+	nice -n 10 $(MAKE) --no-print-directory pytest
+
+book-and-checks: venv
 	$(MAKE) --no-print-directory example
 	$(MAKE) --no-print-directory smoke-book
+	$(MAKE) --no-print-directory page-check browser-check linkcheck
 
 bench: venv ## benchmarks: a page kernel's cost around its cells, data loading, batched suppression, stacked explainer fits, the later methods' cost, the masks side by side, a stacked epoch against the machine's peak
 	$(BIN)/python benchmarks/bench_kernel.py
