@@ -87,7 +87,7 @@ example: venv ## the "Your model" page on a tiny model and data that tools/make_
 test: lint ## what CI runs: lint; the unit tests beside the example, a smoke build of the book and its page, browser and link checks
 	@# Two jobs. The book's pages keep a little over one core busy, one after another: they go first (the unit
 	@# tests run at a lower priority, on what the pages leave).
-	$(MAKE) --no-print-directory -j2 --output-sync=target unit-tests-beside book-and-checks
+	$(MAKE) --no-print-directory -j2 --output-sync=line unit-tests-beside book-and-checks
 
 unit-tests-beside: venv
 	nice -n 10 $(MAKE) --no-print-directory pytest
