@@ -4,7 +4,8 @@ A page's kernel spends about 4 s of CPU before its first cell does anything: sta
 pandas, matplotlib and the package (``benchmarks/bench_kernel.py``; the smoke book has about 30 pages). During a
 serial build, :func:`zygote` starts one process that imports them once and then forks a kernel for each page, which
 finds them imported. Nothing else changes: the kernel is the same ``ipykernel`` application with the same arguments,
-working folder and environment, and it runs the page's cells as a freshly started one would.
+working folder and environment, and it runs the page's cells as a freshly started one would (with the package's code
+as it was when the build began: an edit made during a build reaches its pages once the build is run again).
 
 No library does this for Jupyter kernels, hence the code here. It goes through Jupyter's own extension point, a
 kernel provisioner (:class:`ForkedProvisioner`, registered as ``tsinsight-forked`` in ``pyproject.toml``), so that
