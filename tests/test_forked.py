@@ -13,6 +13,7 @@ import papermill
 import pytest
 from jupyter_client.manager import start_new_kernel
 
+from tsinsight import experiments
 from tsinsight.runner import forked
 from tsinsight.runner.execute import KERNEL_ARGUMENTS
 
@@ -70,6 +71,13 @@ def test_a_forked_kernel_computes_and_sees_what_a_new_one_does(tmp_path, forking
     with forked.zygote() as ready:
         assert ready and forked.kernel_name() == forked.KERNEL_NAME
         first, second = _probe(tmp_path), _probe(tmp_path)
+        source = Path(experiments.__file__)  # imported by the zygote: an edit during the build
+        times = source.stat()
+        os.utime(source, ns=(times.st_atime_ns, times.st_mtime_ns + 1))
+        try:
+            edited = _probe(tmp_path)
+        finally:
+            os.utime(source, ns=(times.st_atime_ns, times.st_mtime_ns))
         monkeypatch.setenv("A_VARIABLE_SET_AFTER_THE_ZYGOTE_STARTED", "1")
         apart = _probe(tmp_path)
     assert not new["warm"] and first["warm"] and second["warm"]
@@ -77,8 +85,8 @@ def test_a_forked_kernel_computes_and_sees_what_a_new_one_does(tmp_path, forking
     assert first["ppid"] == second["ppid"] != os.getpid()  # the zygote's children, not this process's
     # NumPy's and torch's global generators seeded anew in each, as in a new interpreter
     assert first["draw"] != second["draw"] and first["torch_seed"] != second["torch_seed"]
-    # a kernel whose environment differs from the zygote's starts anew
-    assert not apart["warm"] and apart["ppid"] == os.getpid()
+    # a kernel after an edit of the package's code, or whose environment differs from the zygote's, starts anew
+    assert not edited["warm"] and not apart["warm"] and apart["ppid"] == os.getpid()
     assert forked.kernel_name() == "python3" and forked.ZYGOTE_VARIABLE not in os.environ
 
 
@@ -111,6 +119,7 @@ BUILD = """
 import os, sys, time
 os.environ["TSINSIGHT_FORK_KERNELS"] = "1"
 from jupyter_client.manager import start_new_kernel
+from tsinsight import experiments
 from tsinsight.runner import forked
 with forked.zygote():
     manager, client = start_new_kernel(kernel_name=forked.KERNEL_NAME)

@@ -4,8 +4,7 @@ A page's kernel spends about 4 s of CPU before its first cell does anything: sta
 pandas, matplotlib and the package (``benchmarks/bench_kernel.py``; the smoke book has about 30 pages). During a
 serial build, :func:`zygote` starts one process that imports them once and then forks a kernel for each page, which
 finds them imported. Nothing else changes: the kernel is the same ``ipykernel`` application with the same arguments,
-working folder and environment, and it runs the page's cells as a freshly started one would (with the package's code
-as it was when the build began: an edit made during a build reaches its pages once the build is run again).
+working folder and environment, and it runs the page's cells as a freshly started one would.
 
 No library does this for Jupyter kernels, hence the code here. It goes through Jupyter's own extension point, a
 kernel provisioner (:class:`ForkedProvisioner`, registered as ``tsinsight-forked`` in ``pyproject.toml``), so that
@@ -19,6 +18,8 @@ provisioner starts it the usual way (a new interpreter):
 - the kernel would have the zygote's environment (but for the variables jupyter_client sets per kernel: libraries
   such as OpenMP read theirs when they load, in the zygote), the zygote's interpreter and the standard kernel
   command (``python -m ipykernel_launcher``);
+- the package's modules that the zygote imported are unchanged on disk since (an edit during a build: the pages
+  after it get new kernels, which import the new code);
 - Linux (the provisioner watches a forked kernel through ``/proc``).
 
 A forked kernel seeds torch's and NumPy's global generators from the operating system, as a new interpreter does
@@ -243,6 +244,7 @@ def serve(address: str) -> None:
     allowed_threads = _threads()
     for module in PRELOAD:
         importlib.import_module(module)
+    imported = _package_sources()
     parent = os.getppid()
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(address)
@@ -254,7 +256,7 @@ def serve(address: str) -> None:
         connection, _ = listener.accept()
         with connection:
             request = json.loads(connection.makefile("rb").readline())
-            answer = _handle(request, start_env, allowed_threads, listener, connection)
+            answer = _handle(request, (start_env, allowed_threads, imported), listener, connection)
             connection.sendall(json.dumps(answer).encode() + b"\n")
 
 
@@ -264,10 +266,10 @@ def _environment_at_start() -> dict[str, str]:
     return dict(entry.decode(errors="surrogateescape").split("=", 1) for entry in entries if b"=" in entry)
 
 
-def _handle(request: dict, start_env: dict, allowed_threads: int, listener, connection) -> dict:
+def _handle(request: dict, zygote_state: tuple, listener, connection) -> dict:
     if request.get("ping"):
         return {"ready": True}
-    refusal = _why_not_fork(request["env"], start_env, allowed_threads)
+    refusal = _why_not_fork(request["env"], *zygote_state)
     if refusal:
         return {"refused": refusal}
     pid = os.fork()
@@ -282,12 +284,29 @@ def _threads() -> int:
     return len(os.listdir("/proc/self/task"))
 
 
-def _why_not_fork(env: dict, start_env: dict, allowed_threads: int) -> str | None:
+def _package_sources() -> dict[str, int]:
+    """The source files of the package's imported modules, with their modification times."""
+    files = [getattr(module, "__file__", None) for name, module in list(sys.modules.items()) if name == "tsinsight"
+             or name.startswith("tsinsight.")]  # fmt: skip
+    return {path: os.stat(path).st_mtime_ns for path in files if path}
+
+
+def _why_not_fork(env: dict, start_env: dict, allowed_threads: int, imported: dict[str, int]) -> str | None:
+    changed = sorted(path for path, mtime in imported.items() if _mtime(path) != mtime)
+    if changed:
+        return f"the package's code changed since the zygote imported it ({Path(changed[0]).name}, ...)"
     if _threads() > allowed_threads:
         return f"the zygote has {_threads()} threads, more than NumPy's OpenBLAS started ({allowed_threads})"
     differ = {name for name in env.keys() ^ start_env.keys() | {n for n in env if env[n] != start_env.get(n)}}
     differ -= set(PER_KERNEL)
     return f"the kernel's environment differs in {sorted(differ)}" if differ else None
+
+
+def _mtime(path: str) -> int | None:
+    try:
+        return os.stat(path).st_mtime_ns
+    except OSError:
+        return None
 
 
 def _become_kernel(argv: list[str], env: dict, cwd: str) -> None:
