@@ -18,12 +18,11 @@ the other.
 
 from __future__ import annotations
 
-import contextlib
 import multiprocessing
 import os
-from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Any
+from unittest import mock
 
 import numpy as np
 import torch
@@ -56,8 +55,9 @@ def cached_attributes(
     results: list[np.ndarray | None] = [None] * len(calls)
     context = multiprocessing.get_context("spawn")
     threads = torch.get_num_threads()  # this process's: the numbers of some shapes depend on it
+    passive = mock.patch.dict(os.environ, OMP_WAIT_POLICY="PASSIVE")  # read as a worker loads OpenMP: before they start
     with (
-        _environment(OMP_WAIT_POLICY="PASSIVE"),  # read when a worker loads OpenMP: set before they start
+        passive,
         ProcessPoolExecutor(
             workers, mp_context=context, initializer=torch.set_num_threads, initargs=(threads,)
         ) as pool,
@@ -70,21 +70,6 @@ def cached_attributes(
             pool.shutdown(wait=True, cancel_futures=True)
             raise
     return results
-
-
-@contextlib.contextmanager
-def _environment(**values: str) -> Iterator[None]:
-    """``os.environ`` with ``values`` for the block (processes started in it inherit them), restored afterwards."""
-    saved = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 def _cached_attribute(call: dict[str, Any]) -> np.ndarray:

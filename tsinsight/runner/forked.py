@@ -39,6 +39,7 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from unittest import mock
 
 from jupyter_client.provisioning import LocalProvisioner
 
@@ -71,7 +72,7 @@ def zygote() -> Iterator[bool]:
         (spec / "kernel.json").write_text(json.dumps(kernel_spec()))
         address = str(Path(folder) / "zygote.sock")
         path = os.pathsep.join(filter(None, [folder, os.environ.get("JUPYTER_PATH")]))
-        with _environment(JUPYTER_PATH=path, **{ZYGOTE_VARIABLE: address}):
+        with mock.patch.dict(os.environ, {"JUPYTER_PATH": path, ZYGOTE_VARIABLE: address}):
             # os.environ, as jupyter_client gives kernels (the C library's may differ: readline sets COLUMNS, LINES)
             process = subprocess.Popen(
                 [sys.executable, "-m", "tsinsight.runner.forked", address],
@@ -86,20 +87,6 @@ def zygote() -> Iterator[bool]:
                 process.terminate()
                 process.wait()
     yield False  # the zygote did not start (its error is above): kernels start anew
-
-
-@contextlib.contextmanager
-def _environment(**variables: str) -> Iterator[None]:
-    saved = {name: os.environ.get(name) for name in variables}
-    os.environ.update(variables)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 def kernel_name() -> str:
