@@ -17,7 +17,7 @@ BUILD_ARGS := $(PROFILE_ARG) $(if $(WORKERS),--workers $(WORKERS),) $(if $(FORCE
 # do; then every process, each page's kernel included, would compile every module it imports from source again).
 export PYTHONDONTWRITEBYTECODE :=
 
-.PHONY: help venv book edition test lint pytest example smoke-book unit-tests-beside book-and-checks device-prepare browser-check page-check linkcheck notebook bench clean
+.PHONY: help venv book edition test lint pytest example smoke-book smoke-pages example-then-unit-tests device-prepare browser-check page-check linkcheck notebook bench clean
 
 help: ## list the targets and every notebook's parameters
 	@echo "Targets (PROFILE=smoke|cpu|paper; default: paper with CUDA, else cpu; make book also takes WORKERS=N, FORCE=1):"
@@ -57,10 +57,13 @@ pytest: venv ## the unit tests
 	$(BIN)/python -m pytest -q -n 2
 
 smoke-book: venv ## the whole book on the smoke profile, the GPU machine's way (tools/device_run.sh, unpack, the rest here)
+	$(MAKE) --no-print-directory smoke-pages
+	$(BIN)/python -m tsinsight.book build --profile smoke
+
+smoke-pages: venv
 	rm -rf .device-out/smoke
 	PYTHON=$(BIN)/python bash tools/device_run.sh smoke .device-out/smoke
 	$(BIN)/python tools/device.py unpack .device-out/smoke
-	$(BIN)/python -m tsinsight.book build --profile smoke
 
 device-prepare: venv ## the wheels and data a GPU machine needs for tools/device_run.sh, into .whl/ and .mirror/
 	$(BIN)/python tools/device.py prepare
@@ -84,18 +87,17 @@ example: venv ## the "Your model" page on a tiny model and data that tools/make_
 	$(BIN)/python -m tsinsight.book run your_model classifier=examples/your_model/classifier.pt \
 		data=examples/your_model/data.npz --profile $(or $(PROFILE),smoke) --no-html
 
-test: lint ## what CI runs: lint; the unit tests beside the example, a smoke build of the book and its page, browser and link checks
-	@# Two jobs. The book's pages keep a little over one core busy, one after another: they go first (the unit
-	@# tests run at a lower priority, on what the pages leave).
-	$(MAKE) --no-print-directory -j2 --output-sync=line unit-tests-beside book-and-checks
+test: lint ## what CI runs: lint; the example and the unit tests beside the smoke book's pages; its HTML; page, browser and link checks
+	@# Two jobs side by side: the pages the GPU machine would execute, one after another, keep a little over one core
+	@# busy; beside them, at a lower priority, the example (its page is built long before the pages are packed) and
+	@# the unit tests. Then the pages that need both, the HTML, and the checks (the two short ones beside the browser).
+	$(MAKE) --no-print-directory -j2 --output-sync=line example-then-unit-tests smoke-pages
+	$(BIN)/python -m tsinsight.book build --profile smoke
+	$(MAKE) --no-print-directory -j3 --output-sync=target page-check browser-check linkcheck
 
-unit-tests-beside: venv
+example-then-unit-tests: venv
+	nice -n 10 $(MAKE) --no-print-directory example
 	nice -n 10 $(MAKE) --no-print-directory pytest
-
-book-and-checks: venv
-	$(MAKE) --no-print-directory example
-	$(MAKE) --no-print-directory smoke-book
-	$(MAKE) --no-print-directory page-check browser-check linkcheck
 
 bench: venv ## benchmarks: a page kernel's cost around its cells, data loading, batched suppression, stacked explainer fits, the later methods' cost, the masks side by side, a stacked epoch against the machine's peak
 	$(BIN)/python benchmarks/bench_kernel.py
