@@ -17,7 +17,7 @@ BUILD_ARGS := $(PROFILE_ARG) $(if $(WORKERS),--workers $(WORKERS),) $(if $(FORCE
 # do; then every process, each page's kernel included, would compile every module it imports from source again).
 export PYTHONDONTWRITEBYTECODE :=
 
-.PHONY: help venv book edition test lint pytest example smoke-book smoke-pages example-then-unit-tests device-prepare browser-check page-check linkcheck notebook bench clean
+.PHONY: help venv book edition test lint pytest example smoke-book smoke-pages example-beside unit-tests-beside smoke-book-checked device-prepare browser-check page-check linkcheck notebook bench clean
 
 help: ## list the targets and every notebook's parameters
 	@echo "Targets (PROFILE=smoke|cpu|paper; default: paper with CUDA, else cpu; make book also takes WORKERS=N, FORCE=1):"
@@ -88,16 +88,19 @@ example: venv ## the "Your model" page on a tiny model and data that tools/make_
 		data=examples/your_model/data.npz --profile $(or $(PROFILE),smoke) --no-html
 
 test: lint ## what CI runs: lint; the example and the unit tests beside the smoke book's pages; its HTML; page, browser and link checks
-	@# Two jobs side by side: the pages the GPU machine would execute, one after another, keep a little over one core
-	@# busy; beside them, at a lower priority, the example (its page is built long before the pages are packed) and
-	@# the unit tests. Then the pages that need both, the HTML, and the checks (the two short ones beside the browser).
-	$(MAKE) --no-print-directory -j2 --output-sync=line example-then-unit-tests smoke-pages
-	$(BIN)/python -m tsinsight.book build --profile smoke
-	$(MAKE) --no-print-directory -j3 --output-sync=target page-check browser-check linkcheck
+	$(MAKE) --no-print-directory -j2 --output-sync=line unit-tests-beside smoke-book-checked
 
-example-then-unit-tests: venv
+# Two jobs. The pages the GPU machine would execute, one after another, keep a little over one core busy. Beside them,
+# at a lower priority: the example, whose page the HTML waits for, then the unit tests, beside what is left.
+example-beside: venv
 	nice -n 10 $(MAKE) --no-print-directory example
+
+unit-tests-beside: example-beside
 	nice -n 10 $(MAKE) --no-print-directory pytest
+
+smoke-book-checked: example-beside smoke-pages
+	$(BIN)/python -m tsinsight.book build --profile smoke
+	$(MAKE) --no-print-directory page-check browser-check linkcheck
 
 bench: venv ## benchmarks: a page kernel's cost around its cells, data loading, batched suppression, stacked explainer fits, the later methods' cost, the masks side by side, a stacked epoch against the machine's peak
 	$(BIN)/python benchmarks/bench_kernel.py
