@@ -19,13 +19,16 @@ from tsinsight.runner.execute import KERNEL_ARGUMENTS
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="kernels are forked on Linux only")
 
-# What a page computes and sees: torch and NumPy arithmetic (OpenBLAS's threads, stopped by the fork, included),
-# threads, the plotting backend, the folder, the environment; and whether torch was imported before its first cell.
+# What a page computes and sees: torch, NumPy and SciPy arithmetic (their OpenBLAS threads, stopped by the fork,
+# included), threads, the plotting backend, the folder, the environment; and whether torch was imported before its
+# first cell.
 PROBE = """
 import json, os, sys
 warm = "torch" in sys.modules
 import matplotlib
 import numpy as np
+import scipy.linalg
+import scipy.stats
 import torch
 seed = torch.initial_seed()
 torch.manual_seed(0)
@@ -37,6 +40,7 @@ print(json.dumps(dict(
     warm=warm, pid=os.getpid(), ppid=os.getppid(), draw=np.random.rand(), torch_seed=seed,
     same=dict(
         torch=(a @ a).sum().item(), conv=conv(a[:3, :64].unsqueeze(0)).sum().item(), numpy=float((x @ x).sum()),
+        scipy=float(scipy.linalg.inv(x[:200, :200] + 20 * np.eye(200)).sum()), t=float(scipy.stats.t.ppf(0.975, 3)),
         threads=torch.get_num_threads(), backend=matplotlib.get_backend(), cwd=os.getcwd(),
         artifacts=os.environ.get("TSINSIGHT_ARTIFACTS"), parent=os.environ.get("JPY_PARENT_PID"),
     ),

@@ -12,9 +12,9 @@ papermill, nbclient and jupyter_client manage the kernel exactly as they manage 
 interrupts, shutdown, kill. A kernel is forked only when that cannot change what the page computes; otherwise the
 provisioner starts it the usual way (a new interpreter):
 
-- the zygote has no thread but its main one and OpenBLAS's (NumPy's), which OpenBLAS stops before a fork and starts
-  again on demand: torch has run nothing there, and an OpenMP runtime that has started its threads cannot be
-  forked safely;
+- the zygote has no thread but its main one and OpenBLAS's (NumPy's and SciPy's), which OpenBLAS stops before a
+  fork and starts again on demand: torch has run nothing there, and an OpenMP runtime that has started its threads
+  cannot be forked safely;
 - the kernel would have the zygote's environment (but for the variables jupyter_client sets per kernel: libraries
   such as OpenMP read theirs when they load, in the zygote), the zygote's interpreter and the standard kernel
   command (``python -m ipykernel_launcher``);
@@ -37,6 +37,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from unittest import mock
@@ -46,9 +47,21 @@ from jupyter_client.provisioning import LocalProvisioner
 KERNEL_NAME = "tsinsight-forked"
 SWITCH = "TSINSIGHT_FORK_KERNELS"  # 0: every kernel starts anew (the unit tests' tiny notebooks start faster so)
 ZYGOTE_VARIABLE = "TSINSIGHT_KERNEL_ZYGOTE"  # the zygote's socket, in the environment of the build that started it
-# What every page imports (the zygote imports them once): IPython's kernel, torch, pandas, matplotlib's pyplot, and
-# the package's experiments (its data sets, models and zoo).
-PRELOAD = ("ipykernel.kernelapp", "torch", "pandas", "matplotlib.pyplot", "tsinsight.experiments")
+# What the zygote imports once, so that no page's kernel does: what every kernel imports as it starts (IPython's
+# kernel and its debugger), what every page imports (torch, pandas, matplotlib's pyplot, the package's experiments:
+# its data sets, models and zoo), and what about half of the smoke book's pages import on first use (SciPy's
+# statistics, SymPy through torch, Captum: together about 2 s a page, measured at HEAD 5659b2c).
+PRELOAD = (
+    "ipykernel.kernelapp",
+    "ipykernel.debugger",
+    "torch",
+    "pandas",
+    "matplotlib.pyplot",
+    "tsinsight.experiments",
+    "scipy.stats",
+    "sympy",
+    "captum.attr",
+)
 # Variables that jupyter_client sets for each kernel it starts; a kernel may differ from the zygote in these only.
 PER_KERNEL = ("JPY_PARENT_PID", "JPY_SESSION_NAME", "PYDEVD_DISABLE_FILE_VALIDATION")
 INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
@@ -100,6 +113,7 @@ def kernel_spec() -> dict:
         "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
         "display_name": "Python 3 (forked from a warm process)",
         "language": "python",
+        "env": {"PYDEVD_DISABLE_FILE_VALIDATION": "1"},  # as ipykernel's own spec: the debugger's import is quiet
         "metadata": {"kernel_provisioner": {"provisioner_name": KERNEL_NAME}},
     }
 
@@ -224,13 +238,17 @@ def serve(address: str) -> None:
         del sys.path[0]
     start_env = _environment_at_start()
     os.environ.setdefault("MPLBACKEND", INLINE_BACKEND)  # what ipykernel sets before a page imports matplotlib
+    os.environ["PYDEVD_DISABLE_FILE_VALIDATION"] = "1"  # what the kernel spec sets, read as debugpy loads
     import importlib
 
-    import numpy  # noqa: F401  (its OpenBLAS starts its threads as it loads)
+    import numpy  # noqa: F401  (NumPy's and SciPy's OpenBLAS start their threads as they load, and stop them
+    import scipy.linalg  # noqa: F401  before a fork)
 
     allowed_threads = _threads()
-    for module in PRELOAD:
-        importlib.import_module(module)
+    with warnings.catch_warnings():  # a warning as a library loads is the zygote's, not any page's
+        warnings.simplefilter("ignore")
+        for module in PRELOAD:
+            importlib.import_module(module)
     imported = _package_sources()
     parent = os.getppid()
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -283,7 +301,7 @@ def _why_not_fork(env: dict, start_env: dict, allowed_threads: int, imported: di
     if changed:
         return f"the package's code changed since the zygote imported it ({Path(changed[0]).name}, ...)"
     if _threads() > allowed_threads:
-        return f"the zygote has {_threads()} threads, more than NumPy's OpenBLAS started ({allowed_threads})"
+        return f"the zygote has {_threads()} threads, more than OpenBLAS started ({allowed_threads})"
     differ = {name for name in env.keys() ^ start_env.keys() | {n for n in env if env[n] != start_env.get(n)}}
     differ -= set(PER_KERNEL)
     return f"the kernel's environment differs in {sorted(differ)}" if differ else None
