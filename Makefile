@@ -91,12 +91,13 @@ test: lint ## what CI runs: lint; the example and the unit tests beside the smok
 	$(MAKE) --no-print-directory -j2 --output-sync=line unit-tests-beside smoke-book-checked
 
 # Two jobs. The pages the GPU machine would execute, one after another, keep a little over one core busy. Beside them,
-# at a lower priority: the example, whose page the HTML waits for, then the unit tests, beside what is left.
+# at the lowest priority (nice 19: a page whose torch runs on both cores is slowed by anything that takes one of
+# them, even at nice 10): the example, whose page the HTML waits for, then the unit tests, beside what is left.
 example-beside: venv
-	nice -n 10 $(MAKE) --no-print-directory example
+	nice -n 19 $(MAKE) --no-print-directory example
 
 unit-tests-beside: example-beside
-	nice -n 10 $(MAKE) --no-print-directory pytest
+	nice -n 19 $(MAKE) --no-print-directory pytest
 
 smoke-book-checked: example-beside smoke-pages
 	$(BIN)/python -m tsinsight.book build --profile smoke
