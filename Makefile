@@ -17,7 +17,7 @@ BUILD_ARGS := $(PROFILE_ARG) $(if $(WORKERS),--workers $(WORKERS),) $(if $(FORCE
 # do; then every process, each page's kernel included, would compile every module it imports from source again).
 export PYTHONDONTWRITEBYTECODE :=
 
-.PHONY: help venv book edition test lint pytest example smoke-book smoke-pages example-beside unit-tests-beside smoke-book-checked device-prepare browser-check page-check linkcheck notebook bench clean
+.PHONY: help venv book edition test lint pytest example smoke-book unit-tests-beside book-and-checks device-prepare browser-check page-check linkcheck notebook bench clean
 
 help: ## list the targets and every notebook's parameters
 	@echo "Targets (PROFILE=smoke|cpu|paper; default: paper with CUDA, else cpu; make book also takes WORKERS=N, FORCE=1):"
@@ -57,13 +57,10 @@ pytest: venv ## the unit tests
 	$(BIN)/python -m pytest -q -n 2
 
 smoke-book: venv ## the whole book on the smoke profile, the GPU machine's way (tools/device_run.sh, unpack, the rest here)
-	$(MAKE) --no-print-directory smoke-pages
-	$(BIN)/python -m tsinsight.book build --profile smoke
-
-smoke-pages: venv
 	rm -rf .device-out/smoke
 	PYTHON=$(BIN)/python bash tools/device_run.sh smoke .device-out/smoke
 	$(BIN)/python tools/device.py unpack .device-out/smoke
+	$(BIN)/python -m tsinsight.book build --profile smoke
 
 device-prepare: venv ## the wheels and data a GPU machine needs for tools/device_run.sh, into .whl/ and .mirror/
 	$(BIN)/python tools/device.py prepare
@@ -87,20 +84,17 @@ example: venv ## the "Your model" page on a tiny model and data that tools/make_
 	$(BIN)/python -m tsinsight.book run your_model classifier=examples/your_model/classifier.pt \
 		data=examples/your_model/data.npz --profile $(or $(PROFILE),smoke) --no-html
 
-test: lint ## what CI runs: lint; the example and the unit tests beside the smoke book's pages; its HTML; page, browser and link checks
-	$(MAKE) --no-print-directory -j2 --output-sync=line unit-tests-beside smoke-book-checked
+test: lint ## what CI runs: lint; the unit tests beside the example, a smoke build of the book and its page, browser and link checks
+	@# Two jobs. The book's pages keep a little over one core busy, one after another: they go first (the unit
+	@# tests run at a lower priority, on what the pages leave).
+	$(MAKE) --no-print-directory -j2 --output-sync=line unit-tests-beside book-and-checks
 
-# Two jobs. The pages the GPU machine would execute, one after another, keep a little over one core busy. Beside them,
-# at the lowest priority (nice 19: a page whose torch runs on both cores is slowed by anything that takes one of
-# them, even at nice 10): the example, whose page the HTML waits for, then the unit tests, beside what is left.
-example-beside: venv
-	nice -n 19 $(MAKE) --no-print-directory example
+unit-tests-beside: venv
+	nice -n 10 $(MAKE) --no-print-directory pytest
 
-unit-tests-beside: example-beside
-	nice -n 19 $(MAKE) --no-print-directory pytest
-
-smoke-book-checked: example-beside smoke-pages
-	$(BIN)/python -m tsinsight.book build --profile smoke
+book-and-checks: venv
+	$(MAKE) --no-print-directory example
+	$(MAKE) --no-print-directory smoke-book
 	$(MAKE) --no-print-directory page-check browser-check linkcheck
 
 bench: venv ## benchmarks: a page kernel's cost around its cells, data loading, batched suppression, stacked explainer fits, the later methods' cost, the masks side by side, a stacked epoch against the machine's peak
