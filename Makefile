@@ -85,10 +85,9 @@ example: venv ## the "Your model" page on a tiny model and data that tools/make_
 		data=examples/your_model/data.npz --profile $(or $(PROFILE),smoke) --no-html
 
 test: lint ## what CI runs: lint; the unit tests beside the example, a smoke build of the book and its page, browser and link checks
-	@# Two jobs. The book's pages keep a little over one core busy, one after another: they go first (the unit
-	@# tests run at a lower priority, on what the pages leave). OpenMP's threads wait passively: a page's torch
-	@# runs on both cores, and a thread that spins while it waits holds its core from the other job (the same
-	@# results, see tsinsight/parallel.py).
+	@# Two jobs. The book's pages, one after another, go first; the unit tests run at a lower priority, on what
+	@# the pages leave. OpenMP's threads wait passively: a page's torch runs on both cores, and a thread that spins
+	@# while it waits holds its core from the other job (the same results, see tsinsight/parallel.py).
 	OMP_WAIT_POLICY=PASSIVE $(MAKE) --no-print-directory -j2 --output-sync=line unit-tests-beside book-and-checks
 
 unit-tests-beside: venv

@@ -20,11 +20,11 @@ from tsinsight.runner.execute import KERNEL_ARGUMENTS
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="kernels are forked on Linux only")
 
 # What a page computes and sees: torch, NumPy and SciPy arithmetic (their OpenBLAS threads, stopped by the fork,
-# included), threads, the plotting backend, the folder, the environment; and whether torch was imported before its
-# first cell.
-PROBE = """
+# included), threads, the plotting backend, the folder, the environment; and whether all the zygote preloads was
+# imported before its first cell.
+PROBE = f"""
 import json, os, sys
-warm = "torch" in sys.modules
+warm = all(name in sys.modules for name in {forked.PRELOAD!r})
 import matplotlib
 import numpy as np
 import scipy.linalg

@@ -32,11 +32,13 @@ import contextlib
 import json
 import os
 import select
+import shutil
 import signal
 import socket
 import subprocess
 import sys
 import tempfile
+import time
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -50,7 +52,7 @@ ZYGOTE_VARIABLE = "TSINSIGHT_KERNEL_ZYGOTE"  # the zygote's socket, in the envir
 # What the zygote imports once, so that no page's kernel does: what every kernel imports as it starts (IPython's
 # kernel and its debugger), what every page imports (torch, pandas, matplotlib's pyplot, the package's experiments:
 # its data sets, models and zoo), and what about half of the smoke book's pages import on first use (SciPy's
-# statistics, SymPy through torch, Captum: together about 2 s a page, measured at HEAD 5659b2c).
+# statistics, SymPy through torch, Captum: together about 2 s a page, measured at 5659b2c).
 PRELOAD = (
     "ipykernel.kernelapp",
     "ipykernel.debugger",
@@ -126,8 +128,6 @@ def _provisioner_installed() -> bool:
 
 def _wait_ready(address: str, process: subprocess.Popen, seconds: float = 120) -> bool:
     """Wait until the zygote answers (it has imported :data:`PRELOAD`); False if it died or did not answer."""
-    import time
-
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -173,8 +173,6 @@ class ForkedProvisioner(LocalProvisioner):
 
 
 def _standard_kernel(cmd: list[str]) -> bool:
-    import shutil
-
     python = shutil.which(cmd[0]) if cmd else None
     return (
         python is not None
@@ -199,8 +197,6 @@ class ForkedProcess:
         return self.returncode
 
     def wait(self, timeout: float | None = None) -> int:
-        import time
-
         deadline = None if timeout is None else time.monotonic() + timeout
         while self.poll() is None:
             if deadline is not None and time.monotonic() > deadline:
