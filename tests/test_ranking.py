@@ -1,7 +1,6 @@
 """Tests of the ranking of attribution methods: bootstrap intervals of mean ranks, Friedman–Nemenyi, CD diagram."""
 
 import re
-import time
 
 import matplotlib
 import matplotlib.pyplot as plt
@@ -101,11 +100,9 @@ def test_interval_contains_the_mean_rank_and_reflects_noise(seed):
     assert ((narrow.rank_high - narrow.rank_low) <= (table.rank_high - table.rank_low)).all()
 
 
-def test_bootstrap_is_deterministic_for_a_seed_and_fast():
+def test_bootstrap_is_deterministic_for_a_seed():
     aucs = _noisy()
-    start = time.perf_counter()
     first = mean_rank_interval(aucs, n_boot=2000, seed=7)
-    assert time.perf_counter() - start < 1.0
     pd.testing.assert_frame_equal(first, mean_rank_interval(aucs, n_boot=2000, seed=7))
     other = mean_rank_interval(aucs, n_boot=2000, seed=8)
     pd.testing.assert_series_equal(first.mean_rank, other.mean_rank)
