@@ -20,11 +20,13 @@ from tsinsight.runner.execute import KERNEL_ARGUMENTS
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="kernels are forked on Linux only")
 
 # What a page computes and sees: torch, NumPy and SciPy arithmetic (their OpenBLAS threads, stopped by the fork,
-# included), threads, the plotting backend, the folder, the environment; and whether all the zygote preloads was
-# imported before its first cell.
+# included), threads, the plotting backend, the folder, the environment, the warning filters once it has imported what
+# the zygote imports; and whether all the zygote imports was imported before its first cell.
 PROBE = f"""
-import json, os, sys
-warm = all(name in sys.modules for name in {forked.PRELOAD!r})
+import importlib, json, os, sys, warnings
+warm = all(name in sys.modules for name in {forked.preloaded()!r})
+for name in ["numpy", "scipy.linalg", *{forked.preloaded()!r}]:
+    importlib.import_module(name)
 import matplotlib
 import numpy as np
 import scipy.linalg
@@ -43,6 +45,7 @@ print(json.dumps(dict(
         scipy=float(scipy.linalg.inv(x[:200, :200] + 20 * np.eye(200)).sum()), t=float(scipy.stats.t.ppf(0.975, 3)),
         threads=torch.get_num_threads(), backend=matplotlib.get_backend(), cwd=os.getcwd(),
         artifacts=os.environ.get("TSINSIGHT_ARTIFACTS"), parent=os.environ.get("JPY_PARENT_PID"),
+        filters=sorted(map(repr, warnings.filters)),
     ),
 )))
 """
@@ -67,7 +70,8 @@ def _probe(folder: Path) -> dict:
         progress_bar=False,
         extra_arguments=KERNEL_ARGUMENTS,
     )
-    return json.loads(nbformat.read(output, as_version=4).cells[0].outputs[0].text)
+    outputs = nbformat.read(output, as_version=4).cells[0].outputs  # a new kernel also prints the imports' warnings
+    return json.loads(next(out.text for out in outputs if out.get("name") == "stdout"))
 
 
 def test_a_forked_kernel_computes_and_sees_what_a_new_one_does(tmp_path, forking, monkeypatch):

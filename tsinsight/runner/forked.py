@@ -29,6 +29,8 @@ A forked kernel seeds torch's and NumPy's global generators from the operating s
 from __future__ import annotations
 
 import contextlib
+import importlib
+import importlib.util
 import json
 import os
 import select
@@ -64,6 +66,9 @@ PRELOAD = (
     "sympy",
     "captum.attr",
 )
+# Imported too where installed (``tsinsight[later]``): the four smoke pages with the two masks import tint, and
+# pytorch-lightning with it, on first use (3.4 s a page after the above, measured at 6cb830c).
+PRELOAD_IF_INSTALLED = ("tint.attr",)
 # Variables that jupyter_client sets for each kernel it starts; a kernel may differ from the zygote in these only.
 PER_KERNEL = ("JPY_PARENT_PID", "JPY_SESSION_NAME", "PYDEVD_DISABLE_FILE_VALIDATION")
 INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
@@ -227,24 +232,24 @@ def _running(pid: int) -> bool:
 # ---- the zygote ----
 
 
+def preloaded() -> list[str]:
+    """What the zygote imports: :data:`PRELOAD`, then what of :data:`PRELOAD_IF_INSTALLED` is installed."""
+    return [*PRELOAD, *(module for module in PRELOAD_IF_INSTALLED if importlib.util.find_spec(module.split(".")[0]))]
+
+
 def serve(address: str) -> None:
-    """The zygote: import :data:`PRELOAD`, then fork a kernel for each request on the socket ``address`` until the
+    """The zygote: import :func:`preloaded`, then fork a kernel for each request on the socket ``address`` until the
     build that started it ends (it is terminated, or its parent is gone)."""
     if sys.path and sys.path[0] in ("", os.getcwd()):  # as ipykernel_launcher does: not the folder it started in
         del sys.path[0]
     start_env = _environment_at_start()
     os.environ.setdefault("MPLBACKEND", INLINE_BACKEND)  # what ipykernel sets before a page imports matplotlib
     os.environ["PYDEVD_DISABLE_FILE_VALIDATION"] = "1"  # what the kernel spec sets, read as debugpy loads
-    import importlib
-
     import numpy  # noqa: F401  (NumPy's and SciPy's OpenBLAS start their threads as they load, and stop them
     import scipy.linalg  # noqa: F401  before a fork)
 
     allowed_threads = _threads()
-    with warnings.catch_warnings():  # a warning as a library loads is the zygote's, not any page's
-        warnings.simplefilter("ignore")
-        for module in PRELOAD:
-            importlib.import_module(module)
+    _import_quietly(preloaded())
     imported = _package_sources()
     parent = os.getppid()
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -259,6 +264,22 @@ def serve(address: str) -> None:
             request = json.loads(connection.makefile("rb").readline())
             answer = _handle(request, (start_env, allowed_threads, imported), listener, connection)
             connection.sendall(json.dumps(answer).encode() + b"\n")
+
+
+def _import_quietly(modules: list[str]) -> None:
+    """Import ``modules``, hiding the warnings they raise as they load (the zygote's, not any page's) but keeping the
+    warning filters they add (torch's, SciPy's, SymPy's, ...): a kernel forked afterwards filters its warnings as a
+    new one that imported them does."""
+    before = list(warnings.filters)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        hide_all = warnings.filters[0]
+        for module in modules:
+            importlib.import_module(module)
+        added = [entry for entry in warnings.filters if entry not in before and entry is not hide_all]
+    for action, message, category, module, lineno in reversed(added):  # each goes to the front: the order is kept
+        pattern = message.pattern if message else ""
+        warnings.filterwarnings(action, pattern, category, module.pattern if module else "", lineno)
 
 
 def _environment_at_start() -> dict[str, str]:
