@@ -49,6 +49,11 @@ print(json.dumps(dict(
     ),
 )))
 """
+# Only whether a kernel was forked, and by whom: for the kernels that start anew (they need not import it all).
+WHERE = f"""
+import json, os, sys
+print(json.dumps(dict(warm=all(name in sys.modules for name in {forked.preloaded()!r}), ppid=os.getppid())))
+"""
 
 
 @pytest.fixture
@@ -56,10 +61,16 @@ def forking(monkeypatch):
     monkeypatch.setenv(forked.SWITCH, "1")
 
 
-def _probe(folder: Path) -> dict:
+@pytest.fixture
+def light_zygote(monkeypatch):
+    """A zygote that imports IPython's kernel only: how its kernels are stopped does not depend on what it imported."""
+    monkeypatch.setenv(forked.PRELOAD_VARIABLE, "ipykernel.kernelapp")
+
+
+def _probe(folder: Path, code: str = PROBE) -> dict:
     notebook = nbformat.v4.new_notebook()
     notebook.metadata.kernelspec = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    notebook.cells = [nbformat.v4.new_code_cell(PROBE)]
+    notebook.cells = [nbformat.v4.new_code_cell(code)]
     source, output = folder / "probe.ipynb", folder / "probe.out.ipynb"
     nbformat.write(notebook, source)
     papermill.execute_notebook(
@@ -83,11 +94,11 @@ def test_a_forked_kernel_computes_and_sees_what_a_new_one_does(tmp_path, forking
         times = source.stat()
         os.utime(source, ns=(times.st_atime_ns, times.st_mtime_ns + 1))
         try:
-            edited = _probe(tmp_path)
+            edited = _probe(tmp_path, WHERE)
         finally:
             os.utime(source, ns=(times.st_atime_ns, times.st_mtime_ns))
         monkeypatch.setenv("A_VARIABLE_SET_AFTER_THE_ZYGOTE_STARTED", "1")
-        apart = _probe(tmp_path)
+        apart = _probe(tmp_path, WHERE)
     assert not new["warm"] and first["warm"] and second["warm"]
     assert first["same"] == second["same"] == new["same"]  # bit for bit
     assert first["ppid"] == second["ppid"] != os.getpid()  # the zygote's children, not this process's
@@ -98,7 +109,7 @@ def test_a_forked_kernel_computes_and_sees_what_a_new_one_does(tmp_path, forking
     assert forked.kernel_name() == "python3" and forked.ZYGOTE_VARIABLE not in os.environ
 
 
-def test_a_forked_kernel_is_interrupted_shut_down_and_killed_like_any(tmp_path, forking):
+def test_a_forked_kernel_is_interrupted_shut_down_and_killed_like_any(tmp_path, forking, light_zygote):
     with forked.zygote() as ready:
         assert ready
         manager, client = start_new_kernel(kernel_name=forked.KERNEL_NAME, cwd=str(tmp_path))
@@ -127,7 +138,6 @@ BUILD = """
 import os, sys, time
 os.environ["TSINSIGHT_FORK_KERNELS"] = "1"
 from jupyter_client.manager import start_new_kernel
-from tsinsight import experiments
 from tsinsight.runner import forked
 with forked.zygote():
     manager, client = start_new_kernel(kernel_name=forked.KERNEL_NAME)
@@ -136,7 +146,7 @@ with forked.zygote():
 """
 
 
-def test_the_zygote_and_its_kernels_end_with_a_killed_build(tmp_path):
+def test_the_zygote_and_its_kernels_end_with_a_killed_build(tmp_path, light_zygote):
     build = subprocess.Popen([sys.executable, "-c", BUILD], stdout=subprocess.PIPE, text=True)
     kernel = int(build.stdout.readline())
     zygote = int(Path(f"/proc/{kernel}/stat").read_text().rsplit(")", 1)[1].split()[1])

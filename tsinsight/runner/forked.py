@@ -51,6 +51,9 @@ from jupyter_client.provisioning import LocalProvisioner
 KERNEL_NAME = "tsinsight-forked"
 SWITCH = "TSINSIGHT_FORK_KERNELS"  # 0: every kernel starts anew (the unit tests' tiny notebooks start faster so)
 ZYGOTE_VARIABLE = "TSINSIGHT_KERNEL_ZYGOTE"  # the zygote's socket, in the environment of the build that started it
+# Modules (comma-separated) the zygote imports instead of :func:`preloaded`: the tests of how forked kernels are
+# stopped need no torch in them.
+PRELOAD_VARIABLE = "TSINSIGHT_ZYGOTE_PRELOAD"
 # What the zygote imports once, so that no page's kernel does: what every kernel imports as it starts (IPython's
 # kernel and its debugger), what every page imports (torch, pandas, matplotlib's pyplot, the package's experiments:
 # its data sets, models and zoo), and what about half of the smoke book's pages import on first use (SciPy's
@@ -238,8 +241,8 @@ def preloaded() -> list[str]:
 
 
 def serve(address: str) -> None:
-    """The zygote: import :func:`preloaded`, then fork a kernel for each request on the socket ``address`` until the
-    build that started it ends (it is terminated, or its parent is gone)."""
+    """The zygote: import :func:`preloaded` (or what ``TSINSIGHT_ZYGOTE_PRELOAD`` names), then fork a kernel for each
+    request on the socket ``address`` until the build that started it ends (it is terminated, or its parent is gone)."""
     if sys.path and sys.path[0] in ("", os.getcwd()):  # as ipykernel_launcher does: not the folder it started in
         del sys.path[0]
     start_env = _environment_at_start()
@@ -249,7 +252,7 @@ def serve(address: str) -> None:
     import scipy.linalg  # noqa: F401  before a fork)
 
     allowed_threads = _threads()
-    _import_quietly(preloaded())
+    _import_quietly(os.environ[PRELOAD_VARIABLE].split(",") if os.environ.get(PRELOAD_VARIABLE) else preloaded())
     imported = _package_sources()
     parent = os.getppid()
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
