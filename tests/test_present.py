@@ -150,6 +150,14 @@ def test_the_html_check_finds_an_unfolded_cell_and_a_path_but_not_a_folded_one()
     ]
     example = "<article><pre>export TSINSIGHT_DATA_MIRROR=/shared/data</pre></article>"
     assert page_check.page_problems(example, Path("cluster.html")) == [], "a hand-written page's example command"
+    search = '<button class="btn search-button-field"><span>Search</span></button>'
+    top_bar = f'<header class="bd-header navbar"><div class="navbar-persistent--container">{search}</div></header>'
+    assert (
+        page_check.page_problems(f'<header class="bd-header navbar">\n</header><article>{folded}</article>', page) == []
+    )
+    assert page_check.page_problems(f"{top_bar}<article>{folded}</article>", page) == [
+        "a bar across the top of the page: the theme's header is not empty (see book/_config.yml)"
+    ]
 
 
 def test_the_rest_of_the_introduction_follows_the_findings_and_the_provenance():

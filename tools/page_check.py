@@ -1,4 +1,4 @@
-"""What a reader sees on every page of the built book, read from its HTML: no unfolded code, no machine path.
+"""What a reader sees on every page of the built book, read from its HTML: no unfolded code, no machine path, no top bar.
 
 Fails, naming each page and its problem, when
 
@@ -7,7 +7,10 @@ Fails, naming each page and its problem, when
 * any page's main column holds an absolute path of a machine (``tsinsight.runner.present.machine_paths``: a POSIX
   path, a Windows one or a ``PosixPath(...)`` repr), dropdowns and folded code included: a reader can open them.
   The code blocks of hand-written pages are left out: their paths are examples for a reader to adapt
-  (``/shared/data`` on the cluster page).
+  (``/shared/data`` on the cluster page);
+* the page's header (the theme's bar across the top, ``header.bd-header``) holds anything: its default is a second
+  search field there, above every page's title, where the sidebar has the book's search (``navbar_persistent: []``
+  in ``book/_config.yml`` keeps it empty).
 
 Command line (what ``make page-check`` calls, after the smoke build of ``make test``)::
 
@@ -45,6 +48,9 @@ def page_problems(html: str, page: Path) -> list[str]:
     paths = machine_paths(article.get_text(" "))
     if paths:
         problems.append(f"machine path(s): {', '.join(sorted(set(paths))[:5])}")
+    header = soup.select_one("header.bd-header")
+    if header is not None and (header.get_text(strip=True) or header.find(["a", "button", "input"])):
+        problems.append("a bar across the top of the page: the theme's header is not empty (see book/_config.yml)")
     return problems
 
 
