@@ -78,7 +78,7 @@ device-prepare: venv ## the wheels and data a GPU machine needs for tools/device
 browser-check: venv ## load every page of the built book in headless Chromium
 	$(BIN)/python tools/browser_check.py book/_build/html
 
-page-check: venv ## what a reader sees on every built page: no code cell unfolded (but on code pages), no machine path
+page-check: venv ## what a reader sees on every built page: no code cell unfolded (but on code pages), no machine path, no top bar
 	$(BIN)/python tools/page_check.py book/_build/html
 
 linkcheck: venv ## every internal link and #anchor of the built book (no network)
