@@ -8,8 +8,8 @@ BIN := $(VENV)/bin
 REQ_HASH := $(shell sha256sum requirements.txt pyproject.toml | sha256sum | cut -c1-16)
 STAMP := $(VENV)/.installed-$(REQ_HASH)
 # The installer of .venv's requirements, and pip's wheel folders and indexes as its options (pip's configuration and
-# PIP_* variables: a local torch wheel, as on these machines, or a company index); unsafe-best-match above looks
-# through all of them for the best version, as pip does.
+# PIP_* variables: a local torch wheel, as on these machines, or a company index); with unsafe-best-match (in the
+# recipe below) uv looks through all of them for the best version, as pip does.
 UV_VERSION := 0.13.10
 pip_sources = $(BIN)/pip config list | sed -nE \
 	"s/^[^.]*\.(find-links|index-url|extra-index-url)='(.*)'$$/\1 \2/p" | \
@@ -40,7 +40,7 @@ $(STAMP): requirements.txt pyproject.toml
 	@if [ -d $(VENV) ] && [ ! -f $(STAMP) ]; then echo "requirements changed: recreating $(VENV)"; rm -rf $(VENV); fi
 	$(PYTHON) -m venv $(VENV)
 	@# uv installs the pinned requirements in about 12 s where pip took 45 s here (the same versions: both resolve the
-	@# same pins against the same index), reading pip's configured wheel folders and indexes (pip_sources below). No
+	@# same pins against the same index), reading pip's configured wheel folders and indexes (pip_sources, above). No
 	@# bytecode ahead: compiling the 17 749 installed files took 60-75 s here, while what the targets import (see
 	@# PYTHONDONTWRITEBYTECODE above) is compiled once, on first import.
 	$(BIN)/pip install --quiet uv==$(UV_VERSION)
