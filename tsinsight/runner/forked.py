@@ -135,7 +135,7 @@ def _provisioner_installed() -> bool:
 
 
 def _wait_ready(address: str, process: subprocess.Popen, seconds: float = 120) -> bool:
-    """Wait until the zygote answers (it has imported :data:`PRELOAD`); False if it died or did not answer."""
+    """Wait until the zygote answers (it has imported :func:`preloaded`); False if it died or did not answer."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
